@@ -1,0 +1,251 @@
+"""StanceClassifier: build, save, load and predict. The one entry point of the model package.
+
+Saved folder layout (a plain Hugging Face-style folder; safetensors only, never pickle):
+
+    stance_config.json      StanceConfig with schema_version; labels live only here
+    config.json             encoder architecture (transformers)
+    model.safetensors       encoder weights (markers' embeddings included)
+    head.safetensors        classification head
+    tokenizer.json, ...     tokenizer with the target markers as special tokens
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+from transformers import AutoModel, AutoTokenizer
+
+from model.backends import LogitsBackend, TorchBackend
+from model.batching import length_buckets, pad_batch
+from model.config import ConfigError, StanceConfig
+from model.encoding import EncodedQuery, EncodedWindow, QueryEncoder
+from model.network import StanceNetwork, load_encoder_source_error, resolve_base_model
+from model.types import Evidence, QueryError, StancePrediction, StanceQuery
+
+HEAD_FILENAME = "head.safetensors"
+# Evidence windows returned per prediction at most.
+MAX_EVIDENCE = 3
+
+
+def default_device() -> torch.device:
+    """CUDA when available, else CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+class StanceClassifier:
+    """Predicts the stance of a speaker toward a target in text.
+
+    Build a fresh one for training with :meth:`from_base`, or load a trained one with
+    :meth:`load`. :meth:`predict` takes any number of queries and batches internally.
+    """
+
+    def __init__(
+        self,
+        config: StanceConfig,
+        tokenizer: Any,
+        network: StanceNetwork,
+        device: torch.device | None = None,
+    ) -> None:
+        self.config = config
+        self.tokenizer = tokenizer
+        self.device = device or default_device()
+        self.network = network.to(self.device)
+        self.encoder = QueryEncoder(tokenizer, config)
+        pad_id = tokenizer.pad_token_id
+        self.pad_id = int(pad_id) if pad_id is not None else 0
+        self.backend: LogitsBackend = TorchBackend(
+            self.network, self.device, self.encoder.uses_token_types
+        )
+
+    # ----------------------------------------------------------------- construction
+    @classmethod
+    def from_base(
+        cls, config: StanceConfig, device: torch.device | None = None, dropout: float = 0.1
+    ) -> StanceClassifier:
+        """A new, untrained classifier on top of ``config.base_model``.
+
+        The target markers become special tokens; their embeddings start as the mean of the
+        vocabulary's (a neutral point), so early training is not thrown off by random rows.
+        """
+        source = resolve_base_model(config.base_model)
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=False)
+            encoder = AutoModel.from_pretrained(
+                source, trust_remote_code=False, use_safetensors=True
+            )
+        except (OSError, ValueError) as err:
+            raise load_encoder_source_error(config.base_model, err) from err
+        markers = [config.target_start, config.target_end]
+        tokenizer.add_special_tokens(
+            {"additional_special_tokens": markers}, replace_extra_special_tokens=False
+        )
+        old_size = encoder.get_input_embeddings().weight.shape[0]
+        if len(tokenizer) > old_size:
+            encoder.resize_token_embeddings(len(tokenizer), mean_resizing=False)
+            with torch.no_grad():
+                emb = encoder.get_input_embeddings().weight  # (V, H)
+                emb[old_size:] = emb[:old_size].mean(dim=0, keepdim=True)
+        network = StanceNetwork(encoder, config.num_labels, config.pooling, dropout=dropout)
+        return cls(config, tokenizer, network, device)
+
+    @classmethod
+    def load(cls, path: str | Path, device: torch.device | str | None = None) -> StanceClassifier:
+        """Load a saved model folder; rebuilt from its ``stance_config.json`` alone."""
+        folder = Path(path)
+        config = StanceConfig.load(folder)
+        head_path = folder / HEAD_FILENAME
+        if not head_path.is_file():
+            raise ConfigError(f"{head_path} not found: the model folder is incomplete")
+        tokenizer = AutoTokenizer.from_pretrained(str(folder), trust_remote_code=False)
+        encoder = AutoModel.from_pretrained(
+            str(folder), trust_remote_code=False, use_safetensors=True
+        )
+        network = StanceNetwork(encoder, config.num_labels, config.pooling)
+        head = load_file(str(head_path))
+        try:
+            network.classifier.load_state_dict(head)
+        except RuntimeError as err:
+            raise ConfigError(
+                f"{head_path} does not match stance_config.json ({config.num_labels} labels, "
+                f"pooling {config.pooling!r}): {err}"
+            ) from None
+        dev = torch.device(device) if isinstance(device, str) else device
+        model = cls(config, tokenizer, network, dev)
+        model.network.eval()
+        return model
+
+    def save(self, path: str | Path) -> Path:
+        """Write the model folder (creating it); returns its path."""
+        folder = Path(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.network.encoder.save_pretrained(str(folder), safe_serialization=True)
+        self.tokenizer.save_pretrained(str(folder))
+        head = {k: v.detach().cpu().contiguous() for k, v in self.network.classifier.state_dict().items()}
+        save_file(head, str(folder / HEAD_FILENAME), metadata={"format": "pt"})
+        self.config.save(folder)
+        return folder
+
+    def with_config(self, config: StanceConfig) -> StanceClassifier:
+        """The same weights under a changed config (e.g. a fitted temperature)."""
+        if config.labels != self.config.labels or config.pooling != self.config.pooling:
+            raise ConfigError("with_config cannot change labels or pooling of trained weights")
+        return type(self)(config, self.tokenizer, self.network, self.device)
+
+    # ----------------------------------------------------------------- inference
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """Label names in logit order."""
+        return self.config.labels
+
+    def encode(self, queries: Sequence[StanceQuery]) -> list[EncodedQuery]:
+        """Windows for each query (validated first; QueryError names the bad query)."""
+        encoded: list[EncodedQuery] = []
+        for i, query in enumerate(queries):
+            try:
+                query.validate()
+            except QueryError as err:
+                raise QueryError(f"query {i}: {err}") from None
+            encoded.append(self.encoder.encode(query, i))
+        return encoded
+
+    def window_logits(
+        self, windows: Sequence[EncodedWindow], batch_size: int = 32, max_tokens: int | None = 8192
+    ) -> np.ndarray:
+        """Raw logits (N, K) for windows, in input order, using length-bucketed batches."""
+        out = np.zeros((len(windows), self.config.num_labels), dtype=np.float32)
+        for idx in length_buckets(windows, batch_size, max_tokens):
+            batch = pad_batch([windows[i] for i in idx], self.pad_id)
+            out[idx] = self.backend.logits(batch)
+        return out
+
+    def predict(self, queries: Sequence[StanceQuery], batch_size: int = 32) -> list[StancePrediction]:
+        """One prediction per query, in order; windows of all queries are batched together."""
+        encoded = self.encode(queries)
+        logits = self.window_logits([w for e in encoded for w in e.windows], batch_size)
+        return self.combine(queries, encoded, logits)
+
+    def combine(
+        self, queries: Sequence[StanceQuery], encoded: Sequence[EncodedQuery], logits: np.ndarray
+    ) -> list[StancePrediction]:
+        """Predictions from raw window logits (sum of windows, K), calibrated and aggregated.
+
+        Split from :meth:`predict` so callers that already hold logits (evaluation,
+        calibration) can re-aggregate under another temperature without re-running the net.
+        """
+        probs = softmax(logits / self.config.temperature)
+        results: list[StancePrediction] = []
+        row = 0
+        for query, enc in zip(queries, encoded, strict=True):
+            n = len(enc.windows)
+            results.append(self._aggregate(query, enc, probs[row : row + n]))
+            row += n
+        return results
+
+    def _aggregate(
+        self, query: StanceQuery, enc: EncodedQuery, probs: np.ndarray
+    ) -> StancePrediction:
+        """Combine window probabilities (W, K) into one prediction with evidence."""
+        weights = window_weights(probs, self.config.aggregation)  # (W,)
+        if self.config.aggregation == "max":
+            combined = probs[int(np.argmax(weights))]
+        else:
+            combined = (weights[:, None] * probs).sum(axis=0) / max(float(weights.sum()), 1e-12)
+        combined = combined / combined.sum()
+        label_idx = int(np.argmax(combined))
+        label = self.labels[label_idx]
+        # Evidence: windows that agree with the decision, most confident first; if none
+        # agrees on its own (a mix tipped the balance), the window that leans most to it.
+        agree = [w for w in range(len(enc.windows)) if int(np.argmax(probs[w])) == label_idx]
+        ranked = sorted(agree or range(len(enc.windows)), key=lambda w: -probs[w, label_idx])
+        evidence = tuple(
+            Evidence(
+                text=query.text[enc.windows[w].start : enc.windows[w].end],
+                start=enc.windows[w].start,
+                end=enc.windows[w].end,
+                probabilities=self._as_dict(probs[w]),
+                weight=round(float(weights[w] / max(float(weights.sum()), 1e-12)), 6),
+            )
+            for w in ranked[:MAX_EVIDENCE]
+        )
+        return StancePrediction(
+            label=label,
+            probabilities=self._as_dict(combined),
+            evidence=evidence,
+            target=query.target,
+            speaker=query.speaker,
+            id=query.id,
+            windows=len(enc.windows),
+            mentions_found=enc.mentions_found,
+        )
+
+    def _as_dict(self, probs: np.ndarray) -> dict[str, float]:
+        return {label: float(p) for label, p in zip(self.labels, probs, strict=True)}
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax of (N, K), numerically stable."""
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    exp = np.exp(shifted)
+    result: np.ndarray = exp / exp.sum(axis=-1, keepdims=True)
+    return result
+
+
+def window_weights(probs: np.ndarray, aggregation: str) -> np.ndarray:
+    """Weight (W,) of each window's vote.
+
+    ``confidence``: 1 - normalised entropy, so a window that clearly takes a stance outweighs
+    the many neutral-ish context windows of a long article; ``mean``: equal weights;
+    ``max``: the same confidence, used to pick the single most confident window.
+    """
+    if aggregation == "mean":
+        return np.ones(len(probs), dtype=np.float64)
+    k = probs.shape[1]
+    entropy = -(probs * np.log(np.clip(probs, 1e-12, 1.0))).sum(axis=1)
+    result: np.ndarray = 1.0 - entropy / math.log(k) + 1e-6
+    return result

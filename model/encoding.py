@@ -1,0 +1,261 @@
+"""Turn a (text, target, speaker) query into encoder inputs, windowing long texts.
+
+Layout of one window, for a BERT-style tokenizer (other tokenizers use their own specials):
+
+    [CLS] target [; said by speaker] [SEP] ... <t> mention </t> ... [SEP]
+
+The text is tokenized once per query (with character offsets); windows are slices of that
+token sequence, so a 100-sentence article costs one tokenizer call, not one per window.
+Target mentions are wrapped in marker tokens so the encoder sees which span is meant (two
+targets in one sentence can have opposite stances). A target that never occurs in the
+text (a topic, as in SemEval) still works: the query segment carries it.
+
+Long texts are never truncated silently: the text is split into sentences, each mention
+gets a window of its sentence plus ``context_sentences`` on each side (merged while they
+fit), and a text with no mention is covered by consecutive windows.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from model.config import StanceConfig
+from model.text import Span, find_mentions, split_sentences
+from model.types import StanceQuery
+
+SPEAKER_JOINER = " ; said by "
+
+
+@dataclass(frozen=True)
+class EncodedWindow:
+    """One encoder input: token ids plus where it sits in the original text.
+
+    ``target_positions`` index the tokens (markers included) that the ``target`` pooling
+    head averages: the marked mentions, or the target in the query when the window has none.
+    """
+
+    query_index: int
+    start: int
+    end: int
+    input_ids: list[int]
+    token_type_ids: list[int]
+    target_positions: list[int]
+
+
+@dataclass(frozen=True)
+class EncodedQuery:
+    """All windows of one query and how many target mentions were found in its text."""
+
+    windows: list[EncodedWindow]
+    mentions_found: int
+
+
+class QueryEncoder:
+    """Encodes queries for one tokenizer and config. Stateless after construction."""
+
+    def __init__(self, tokenizer: Any, config: StanceConfig) -> None:
+        self.tokenizer = tokenizer
+        self.config = config
+        self.start_id = self._marker_id(config.target_start)
+        self.end_id = self._marker_id(config.target_end)
+        self.uses_token_types = "token_type_ids" in tokenizer.model_input_names
+        # Discover the pair template ([CLS] A [SEP] B [SEP], <s> A </s></s> B </s>, ...) once
+        # by encoding two plain words: the special tokens around and between them are it.
+        template: list[int] = tokenizer("hello", "world")["input_ids"]
+        special = set(tokenizer.all_special_ids)
+        plain = [i for i, tok in enumerate(template) if tok not in special]
+        gap = next((k for k in range(1, len(plain)) if plain[k] != plain[k - 1] + 1), None)
+        if not plain or gap is None:
+            raise ValueError(f"cannot read the pair layout of tokenizer {type(tokenizer).__name__}")
+        self._prefix = template[: plain[0]]
+        self._middle = template[plain[gap - 1] + 1 : plain[gap]]
+        self._suffix = template[plain[-1] + 1 :]
+        self.num_special = len(self._prefix) + len(self._middle) + len(self._suffix)
+        self._joiner_ids = self._ids(SPEAKER_JOINER)
+
+    def _marker_id(self, marker: str) -> int:
+        ids = self.tokenizer.convert_tokens_to_ids([marker])
+        unk = self.tokenizer.unk_token_id
+        if not ids or ids[0] is None or ids[0] == unk:
+            raise ValueError(
+                f"marker {marker!r} is not a token of this tokenizer; build the model with "
+                "StanceClassifier.from_base(), which adds the markers as special tokens"
+            )
+        return int(ids[0])
+
+    def _ids(self, text: str) -> list[int]:
+        ids: list[int] = self.tokenizer(text, add_special_tokens=False)["input_ids"]
+        return ids
+
+    def encode(self, query: StanceQuery, query_index: int = 0) -> EncodedQuery:
+        """All windows for ``query`` (at least one, at most ``config.max_windows``)."""
+        target_ids = self._ids(query.target)[: self.config.max_length // 4]
+        query_ids = list(target_ids)
+        if query.speaker:
+            speaker_ids = self._ids(query.speaker)[: self.config.max_length // 4]
+            query_ids += self._joiner_ids + speaker_ids
+        encoded = self.tokenizer(
+            query.text,
+            add_special_tokens=False,
+            return_offsets_mapping=True,
+            verbose=False,
+        )
+        ids: list[int] = encoded["input_ids"]
+        offsets: list[tuple[int, int]] = [tuple(o) for o in encoded["offset_mapping"]]
+        if query.mentions is not None:
+            mentions = sorted(query.mentions)
+        else:
+            mentions = find_mentions(query.text, query.target)
+        mention_tokens = _mention_token_ranges(mentions, offsets)
+        # Room for text tokens: specials, the query, and 2 markers per mention in the window.
+        budget = self.config.max_length - self.num_special - len(query_ids)
+        ranges = _window_token_ranges(
+            query.text, offsets, mention_tokens, budget, self.config.context_sentences
+        )[: self.config.max_windows]
+        windows = [
+            self._build(query_index, ids, offsets, start, end, mention_tokens, query_ids, target_ids)
+            for start, end in ranges
+        ]
+        return EncodedQuery(windows=windows, mentions_found=len(mentions))
+
+    def _build(
+        self,
+        query_index: int,
+        ids: Sequence[int],
+        offsets: Sequence[tuple[int, int]],
+        tok_start: int,
+        tok_end: int,
+        mention_tokens: Sequence[Span],
+        query_ids: list[int],
+        target_ids: list[int],
+    ) -> EncodedWindow:
+        text_ids: list[int] = []
+        marked: list[int] = []  # positions within text_ids that belong to a marked mention
+        opens = {s for s, e in mention_tokens if s >= tok_start and e <= tok_end}
+        closes = {e for s, e in mention_tokens if s >= tok_start and e <= tok_end}
+        inside = False
+        for t in range(tok_start, tok_end):
+            if inside and t in closes:
+                marked.append(len(text_ids))
+                text_ids.append(self.end_id)
+                inside = False
+            if t in opens:
+                marked.append(len(text_ids))
+                text_ids.append(self.start_id)
+                inside = True
+            if inside:
+                marked.append(len(text_ids))
+            text_ids.append(ids[t])
+        if inside:
+            marked.append(len(text_ids))
+            text_ids.append(self.end_id)
+        input_ids = self._prefix + query_ids + self._middle + text_ids + self._suffix
+        text_offset = len(self._prefix) + len(query_ids) + len(self._middle)
+        if marked:
+            target_positions = [text_offset + p for p in marked]
+        else:
+            target_positions = list(range(len(self._prefix), len(self._prefix) + len(target_ids)))
+        if self.uses_token_types:
+            first = len(self._prefix) + len(query_ids) + len(self._middle)
+            token_type_ids = [0] * first + [1] * (len(input_ids) - first)
+        else:
+            token_type_ids = [0] * len(input_ids)
+        char_start = offsets[tok_start][0] if tok_end > tok_start else 0
+        char_end = offsets[tok_end - 1][1] if tok_end > tok_start else 0
+        return EncodedWindow(
+            query_index=query_index,
+            start=char_start,
+            end=char_end,
+            input_ids=input_ids,
+            token_type_ids=token_type_ids,
+            target_positions=target_positions,
+        )
+
+
+def _mention_token_ranges(mentions: Sequence[Span], offsets: Sequence[tuple[int, int]]) -> list[Span]:
+    """Token ranges [start, end) covering each character mention; overlapping ones merged."""
+    starts = [o[0] for o in offsets]
+    ranges: list[Span] = []
+    for m_start, m_end in mentions:
+        first = max(0, bisect.bisect_right(starts, m_start) - 1)
+        while first < len(offsets) and offsets[first][1] <= m_start:
+            first += 1
+        last = bisect.bisect_left(starts, m_end)
+        if first < last:
+            if ranges and first < ranges[-1][1]:
+                ranges[-1] = (ranges[-1][0], max(ranges[-1][1], last))
+            else:
+                ranges.append((first, last))
+    return ranges
+
+
+def _window_token_ranges(
+    text: str,
+    offsets: Sequence[tuple[int, int]],
+    mention_tokens: Sequence[Span],
+    budget: int,
+    context: int,
+) -> list[Span]:
+    """Token ranges [start, end) to score; each fits ``budget`` including its markers."""
+    n = len(offsets)
+    if n == 0:
+        return [(0, 0)]
+
+    def cost(start: int, end: int) -> int:
+        markers = sum(2 for s, e in mention_tokens if s >= start and e <= end)
+        return end - start + markers
+
+    if cost(0, n) <= budget:
+        return [(0, n)]
+    starts = [o[0] for o in offsets]
+    # Sentence i as a token range [sent_tok[i], sent_tok[i+1]).
+    sent_tok = sorted({bisect.bisect_left(starts, s.start) for s in split_sentences(text)} | {0})
+    bounds = [*sent_tok, n]
+
+    def sentence_of(token: int) -> int:
+        return bisect.bisect_right(sent_tok, token) - 1
+
+    if not mention_tokens:
+        return _pack(bounds, budget, cost)
+    ranges: list[Span] = []
+    for m_start, m_end in mention_tokens:
+        first, last = sentence_of(m_start), sentence_of(max(m_start, m_end - 1))
+        window: Span | None = None
+        for c in range(context, -1, -1):
+            lo, hi = bounds[max(0, first - c)], bounds[min(len(bounds) - 1, last + c + 1)]
+            if cost(lo, hi) <= budget:
+                window = (lo, hi)
+                break
+        if window is None:
+            # The mention's own sentence is too long: a token window centred on the mention.
+            half = max(0, (budget - 2 - (m_end - m_start)) // 2)
+            lo = max(0, m_start - half)
+            hi = min(n, lo + budget)
+            while hi > lo + 1 and cost(lo, hi) > budget:
+                hi -= 1
+            window = (lo, hi)
+        if ranges and window[0] < ranges[-1][1] and cost(ranges[-1][0], window[1]) <= budget:
+            ranges[-1] = (ranges[-1][0], max(ranges[-1][1], window[1]))
+        elif not ranges or window != ranges[-1]:
+            ranges.append(window)
+    return ranges
+
+
+def _pack(bounds: Sequence[int], budget: int, cost: Any) -> list[Span]:
+    """Greedy cover of all sentences by consecutive windows that fit ``budget``."""
+    ranges: list[Span] = []
+    lo = bounds[0]
+    for i in range(1, len(bounds)):
+        if cost(lo, bounds[i]) > budget and bounds[i - 1] > lo:
+            ranges.append((lo, bounds[i - 1]))
+            lo = bounds[i - 1]
+        # A single sentence longer than the budget is cut into budget-sized pieces.
+        while cost(lo, bounds[i]) > budget:
+            ranges.append((lo, lo + budget))
+            lo += budget
+    if bounds[-1] > lo:
+        ranges.append((lo, bounds[-1]))
+    return ranges

@@ -1,0 +1,365 @@
+"""Loading labelled stance data from NewsMTSC JSONL, flat JSONL, CSV/TSV and Parquet.
+
+Every record is validated where it enters. A bad record is reported with file, line (or
+row) and field; bad records stop the load unless the caller allows skipping them, and
+then they are counted and the first few shown.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from model.config import DEFAULT_LABELS
+from model.labels import ALIAS_TO_LABEL, normalize_label
+from model.types import QueryError, StanceQuery
+
+FORMATS = ("auto", "newsmtsc", "jsonl", "csv", "tsv", "parquet")
+_EXTENSIONS = {".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl", ".csv": "csv",
+               ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
+# NewsMTSC polarity floats -> labels (the loader maps them even without aliases).
+_NEWSMTSC_POLARITY = {2.0: "negative", 4.0: "neutral", 6.0: "positive"}
+
+
+class DataError(ValueError):
+    """Input data is unusable; the message names the file, line and field and how to fix it."""
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    """Which field of a flat record holds what. ``None`` means the record has no such field."""
+
+    text: str = "text"
+    target: str = "target"
+    label: str = "label"
+    speaker: str | None = "speaker"
+    id: str | None = "id"
+
+
+@dataclass(frozen=True)
+class StanceExample:
+    """A labelled query. ``label`` is a raw string until labels are resolved."""
+
+    query: StanceQuery
+    label: str
+    where: str
+
+
+@dataclass
+class LoadReport:
+    """What a load produced: examples, bad records (with reasons) and the file's digest."""
+
+    path: Path
+    format: str
+    examples: list[StanceExample] = field(default_factory=list)
+    bad: list[str] = field(default_factory=list)
+    sha256: str = ""
+
+    def summary(self, shown: int = 5) -> str:
+        """One paragraph: counts and the first bad records."""
+        text = f"{self.path}: {len(self.examples)} examples ({self.format})"
+        if self.bad:
+            text += f", {len(self.bad)} bad records skipped; first: " + " | ".join(self.bad[:shown])
+        return text
+
+
+def detect_format(path: Path) -> str:
+    """Format from the extension; JSONL whose first record has NewsMTSC keys is 'newsmtsc'."""
+    fmt = _EXTENSIONS.get(path.suffix.lower())
+    if fmt is None:
+        raise DataError(
+            f"{path}: cannot tell the format from the extension {path.suffix!r}; "
+            f"pass --format, one of {', '.join(FORMATS[1:])}"
+        )
+    if fmt == "jsonl":
+        with path.open("rb") as handle:
+            for raw in handle:
+                if raw.strip():
+                    try:
+                        first = json.loads(raw)
+                    except json.JSONDecodeError:
+                        break
+                    if isinstance(first, dict) and "sentence_normalized" in first and "targets" in first:
+                        return "newsmtsc"
+                    break
+    return fmt
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes (data fingerprint recorded with trained models)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def load_examples(
+    path: str | Path,
+    fmt: str = "auto",
+    columns: ColumnMap | None = None,
+    encoding: str = "utf-8",
+    allow_bad: bool = False,
+) -> LoadReport:
+    """Read labelled examples from a file, or from every supported file in a folder.
+
+    Labels stay raw strings here; :func:`resolve_labels` maps them onto a label set.
+    Raises DataError on the first problem that makes the file unusable, or listing the bad
+    records when there are any and ``allow_bad`` is False.
+    """
+    path = Path(path)
+    columns = columns or ColumnMap()
+    if fmt not in FORMATS:
+        raise DataError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if path.is_dir():
+        return _load_folder(path, fmt, columns, encoding, allow_bad)
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    real_fmt = detect_format(path) if fmt == "auto" else fmt
+    report = LoadReport(path=path, format=real_fmt, sha256=file_sha256(path))
+    records: Iterator[tuple[str, Any]]
+    if real_fmt == "newsmtsc":
+        records = _read_jsonl(path, encoding)
+        parse = _parse_newsmtsc
+    elif real_fmt == "jsonl":
+        records = _read_jsonl(path, encoding)
+        parse = _flat_parser(columns)
+    elif real_fmt in ("csv", "tsv"):
+        records = _read_delimited(path, encoding, "\t" if real_fmt == "tsv" else ",", columns)
+        parse = _flat_parser(columns)
+    else:
+        records = _read_parquet(path, columns)
+        parse = _flat_parser(columns)
+    for where, record in records:
+        if isinstance(record, _Bad):
+            report.bad.append(f"{where}: {record.reason}")
+            continue
+        try:
+            report.examples.extend(parse(where, record))
+        except _RecordError as err:
+            report.bad.append(f"{where}: {err}")
+    if report.bad and not allow_bad:
+        shown = "\n  ".join(report.bad[:5])
+        more = f"\n  ... and {len(report.bad) - 5} more" if len(report.bad) > 5 else ""
+        raise DataError(
+            f"{path}: {len(report.bad)} bad record(s):\n  {shown}{more}\n"
+            "Fix them, or pass --skip-bad to skip them."
+        )
+    if not report.examples:
+        raise DataError(f"{path}: no examples found")
+    return report
+
+
+def _load_folder(
+    folder: Path, fmt: str, columns: ColumnMap, encoding: str, allow_bad: bool
+) -> LoadReport:
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in _EXTENSIONS)
+    if not files:
+        raise DataError(f"{folder}: folder has no .jsonl/.csv/.tsv/.parquet files")
+    merged = LoadReport(path=folder, format=fmt)
+    digest = hashlib.sha256()
+    for file in files:
+        part = load_examples(file, fmt, columns, encoding, allow_bad)
+        merged.examples.extend(part.examples)
+        merged.bad.extend(part.bad)
+        digest.update(f"{file.name}:{part.sha256}\n".encode())
+    merged.sha256 = digest.hexdigest()
+    merged.format = "folder"
+    return merged
+
+
+class _RecordError(ValueError):
+    """A single record is bad; becomes 'file:line: message'."""
+
+
+@dataclass(frozen=True)
+class _Bad:
+    reason: str
+
+
+def _decode(raw: bytes, encoding: str) -> str | _Bad:
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as err:
+        return _Bad(
+            f"bytes not valid {encoding} at column {err.start + 1} "
+            "(pass --encoding, e.g. --encoding cp1252 for SemEval-2016 files)"
+        )
+
+
+def _read_jsonl(path: Path, encoding: str) -> Iterator[tuple[str, Any]]:
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            where = f"{path}:{number}"
+            if not raw.strip():
+                continue
+            line = _decode(raw, encoding)
+            if isinstance(line, _Bad):
+                yield where, line
+                continue
+            if number == 1:
+                line = line.lstrip("\ufeff")
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as err:
+                yield where, _Bad(f"invalid JSON ({err.msg} at column {err.colno})")
+                continue
+            if not isinstance(record, dict):
+                yield where, _Bad(f"expected a JSON object, found {type(record).__name__}")
+                continue
+            yield where, record
+
+
+def _read_delimited(
+    path: Path, encoding: str, delimiter: str, columns: ColumnMap
+) -> Iterator[tuple[str, Any]]:
+    # surrogateescape keeps undecodable bytes visible per record instead of failing the file.
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    with path.open("r", encoding=encoding, errors="surrogateescape", newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter)
+        header: list[str] | None = None
+        for row in reader:
+            line = reader.line_num
+            where = f"{path}:{line}"
+            if header is None:
+                header = [h.lstrip("\ufeff").strip() for h in row]
+                missing = [c for c in (columns.text, columns.target, columns.label) if c not in header]
+                if missing:
+                    raise DataError(
+                        f"{where}: header has no column(s) {missing}; found {header}. Map columns "
+                        "with --text-col / --target-col / --label-col"
+                    )
+                continue
+            if not any(cell.strip() for cell in row):
+                continue
+            if any("\udc80" <= ch <= "\udcff" for cell in row for ch in cell):
+                yield where, _Bad(
+                    f"bytes not valid {encoding} (pass --encoding, e.g. --encoding cp1252 "
+                    "for SemEval-2016 files)"
+                )
+                continue
+            if len(row) != len(header):
+                yield where, _Bad(f"expected {len(header)} fields, found {len(row)}")
+                continue
+            yield where, dict(zip(header, row, strict=True))
+
+
+def _read_parquet(path: Path, columns: ColumnMap) -> Iterator[tuple[str, Any]]:
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.ParquetFile(path)
+    except Exception as err:  # pyarrow raises several types for unreadable files
+        raise DataError(f"{path}: not a readable Parquet file ({err})") from None
+    names = table.schema_arrow.names
+    missing = [c for c in (columns.text, columns.target, columns.label) if c not in names]
+    if missing:
+        raise DataError(
+            f"{path}: no column(s) {missing}; found {names}. Map columns with --text-col / "
+            "--target-col / --label-col"
+        )
+    row = 0
+    for batch in table.iter_batches(batch_size=4096):
+        for record in batch.to_pylist():
+            row += 1
+            yield f"{path}:row {row}", record
+
+
+def _field(record: dict[str, Any], name: str, required: bool = True) -> str | None:
+    value = record.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise _RecordError(f"field '{name}': missing or empty")
+        return None
+    if isinstance(value, float) and value != value:  # NaN from Parquet/pandas-written files
+        if required:
+            raise _RecordError(f"field '{name}': missing or empty")
+        return None
+    return str(value) if not isinstance(value, str) else value
+
+
+def _flat_parser(columns: ColumnMap) -> Any:
+    def parse(where: str, record: dict[str, Any]) -> list[StanceExample]:
+        text = _field(record, columns.text)
+        target = _field(record, columns.target)
+        label = _field(record, columns.label)
+        speaker = _field(record, columns.speaker, required=False) if columns.speaker else None
+        ident = _field(record, columns.id, required=False) if columns.id else None
+        query = StanceQuery(text=str(text), target=str(target), speaker=speaker, id=ident)
+        return [StanceExample(query=query, label=str(label), where=where)]
+
+    return parse
+
+
+def _parse_newsmtsc(where: str, record: dict[str, Any]) -> list[StanceExample]:
+    text = _field(record, "sentence_normalized")
+    targets = record.get("targets")
+    if not isinstance(targets, list) or not targets:
+        raise _RecordError("field 'targets': must be a non-empty list")
+    examples = []
+    base_id = record.get("primary_gid")
+    for k, target in enumerate(targets):
+        if not isinstance(target, dict):
+            raise _RecordError(f"field 'targets[{k}]': expected an object")
+        mention = _field(target, "mention")
+        start, end = target.get("from"), target.get("to")
+        if not isinstance(start, int) or not isinstance(end, int):
+            raise _RecordError(f"field 'targets[{k}].from/to': must be integers")
+        if not 0 <= start < end <= len(str(text)):
+            raise _RecordError(
+                f"field 'targets[{k}].from/to': span [{start}, {end}) is outside the sentence "
+                f"(length {len(str(text))})"
+            )
+        polarity = target.get("polarity")
+        label: str | None
+        if isinstance(polarity, int | float) and not isinstance(polarity, bool):
+            label = _NEWSMTSC_POLARITY.get(float(polarity))
+        else:
+            label = str(polarity) if polarity is not None else None
+        if label is None:
+            raise _RecordError(
+                f"field 'targets[{k}].polarity': {polarity!r} is not 2.0, 4.0 or 6.0"
+            )
+        ident = target.get("Input.gid") or (f"{base_id}#{k}" if base_id else None)
+        query = StanceQuery(
+            text=str(text), target=str(mention), mentions=((start, end),), id=ident
+        )
+        examples.append(StanceExample(query=query, label=label, where=f"{where} targets[{k}]"))
+    return examples
+
+
+def infer_labels(raw_labels: list[str]) -> tuple[str, ...]:
+    """The label set of a dataset: the default set if every label is a known alias of it,
+    else the distinct labels as written (sorted)."""
+    if all(normalize_label(r, DEFAULT_LABELS, aliases=True) for r in raw_labels):
+        return DEFAULT_LABELS
+    return tuple(sorted({r.strip() for r in raw_labels}))
+
+
+def resolve_labels(
+    examples: list[StanceExample], labels: tuple[str, ...], aliases: bool = True
+) -> tuple[list[tuple[StanceQuery, int]], list[str]]:
+    """Map raw labels onto indices of ``labels``; returns (pairs, problems)."""
+    pairs: list[tuple[StanceQuery, int]] = []
+    problems: list[str] = []
+    for ex in examples:
+        label = normalize_label(ex.label, labels, aliases=aliases)
+        if label is None:
+            hint = " or an alias" if aliases and set(labels) <= set(ALIAS_TO_LABEL.values()) else ""
+            problems.append(
+                f"{ex.where}: label {ex.label!r} is not one of {list(labels)}{hint}"
+            )
+            continue
+        try:
+            ex.query.validate()
+        except QueryError as err:
+            problems.append(f"{ex.where}: {err}")
+            continue
+        pairs.append((ex.query, labels.index(label)))
+    return pairs, problems
