@@ -1,0 +1,239 @@
+"""`stance` command line: train, evaluate, predict (and the main job, `stance up`).
+
+Every command validates its inputs and turns known errors into one clear line on stderr
+and exit code 2; unexpected errors keep their traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from model.config import ConfigError
+from model.types import QueryError, StanceQuery
+from training.args import ArgsError
+from training.data import FORMATS, DataError
+
+app = typer.Typer(
+    help="Stance of a speaker toward an entity in news text: train, evaluate, predict, serve.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent / "configs" / "default.toml"
+KNOWN_ERRORS = (DataError, ArgsError, ConfigError, QueryError, FileNotFoundError)
+
+FormatOpt = Annotated[str, typer.Option("--format", help=f"one of {', '.join(FORMATS)}")]
+EncodingOpt = Annotated[str, typer.Option(help="text encoding of CSV/TSV/JSONL input (e.g. cp1252)")]
+TextCol = Annotated[str, typer.Option(help="column/field holding the text")]
+TargetCol = Annotated[str, typer.Option(help="column/field holding the target")]
+LabelCol = Annotated[str, typer.Option(help="column/field holding the label")]
+SpeakerCol = Annotated[str, typer.Option(help="column/field holding the speaker ('' = none)")]
+IdCol = Annotated[str, typer.Option(help="column/field holding the id ('' = none)")]
+SkipBad = Annotated[bool, typer.Option("--skip-bad", help="skip bad records instead of failing")]
+
+
+def _fail(err: Exception) -> None:
+    typer.echo(f"error: {err}", err=True)
+    raise typer.Exit(code=2)
+
+
+def _quiet_transformers() -> None:
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+
+
+def _load_classifier(model: str) -> Any:
+    from model.classifier import StanceClassifier
+    from training.registry import resolve_model_path
+
+    _quiet_transformers()
+    return StanceClassifier.load(resolve_model_path(model))
+
+
+@app.command()
+def train(
+    config: Annotated[Path | None, typer.Option(help="TOML config ([model], [training], [data])")] = None,
+    output: Annotated[Path | None, typer.Option(help="run folder (default runs/TIMESTAMP)")] = None,
+    train_data: Annotated[list[str] | None, typer.Option("--train", help="training file/folder or source name; repeatable")] = None,
+    dev: Annotated[str | None, typer.Option(help="dev file or source name (early stopping, calibration)")] = None,
+    eval_data: Annotated[list[str] | None, typer.Option("--eval", help="extra evaluation file; repeatable")] = None,
+    newsmtsc_dir: Annotated[str | None, typer.Option(help="folder with NewsMTSC train.jsonl/dev_*.jsonl")] = None,
+    base_model: Annotated[str | None, typer.Option(help="HF model name or local folder")] = None,
+    pooling: Annotated[str | None, typer.Option(help="cls | mean | target")] = None,
+    max_length: Annotated[int | None, typer.Option(help="word pieces per window")] = None,
+    epochs: Annotated[float | None, typer.Option()] = None,
+    max_steps: Annotated[int | None, typer.Option(help="overrides epochs when > 0")] = None,
+    batch_size: Annotated[int | None, typer.Option()] = None,
+    learning_rate: Annotated[float | None, typer.Option()] = None,
+    eval_every: Annotated[int | None, typer.Option(help="steps between dev evaluations")] = None,
+    patience: Annotated[int | None, typer.Option()] = None,
+    class_weights: Annotated[bool | None, typer.Option("--class-weights/--no-class-weights")] = None,
+    seed: Annotated[int | None, typer.Option()] = None,
+    fmt: FormatOpt = "auto",
+    encoding: EncodingOpt = "utf-8",
+    text_col: TextCol = "text",
+    target_col: TargetCol = "target",
+    label_col: LabelCol = "label",
+    speaker_col: SpeakerCol = "speaker",
+    id_col: IdCol = "id",
+    skip_bad: SkipBad = False,
+    register_model: Annotated[bool, typer.Option("--register/--no-register", help="save to the BentoML store")] = True,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+) -> None:
+    """Fine-tune a stance model; save it as a folder and in the BentoML store; print the tag."""
+    from training.args import load_run_config
+    from training.pipeline import run_training
+
+    _quiet_transformers()
+    overrides: dict[str, dict[str, Any]] = {
+        "model": {"base_model": base_model, "pooling": pooling, "max_length": max_length},
+        "training": {
+            "epochs": epochs, "max_steps": max_steps, "batch_size": batch_size,
+            "learning_rate": learning_rate, "eval_every": eval_every, "patience": patience,
+            "class_weights": class_weights, "seed": seed, "progress": progress,
+        },
+        "data": {
+            "train": train_data or None, "dev": dev, "eval": eval_data or None,
+            "newsmtsc_dir": newsmtsc_dir, "skip_bad": skip_bad or None,
+        },
+    }
+    # Format options only override the file when given (they are not the defaults).
+    flat = {"format": fmt, "encoding": encoding, "text_col": text_col, "target_col": target_col,
+            "label_col": label_col, "speaker_col": speaker_col, "id_col": id_col}
+    defaults = {"format": "auto", "encoding": "utf-8", "text_col": "text", "target_col": "target",
+                "label_col": "label", "speaker_col": "speaker", "id_col": "id"}
+    overrides["data"].update({k: v for k, v in flat.items() if v != defaults[k]})
+    if train_data and dev is None:
+        overrides["data"]["dev"] = ""  # custom training data: no implicit NewsMTSC dev
+    if train_data and eval_data is None:
+        overrides["data"]["eval"] = []
+    try:
+        run = load_run_config(config or DEFAULT_CONFIG, overrides)
+        out = output or Path("runs") / time.strftime("%Y%m%d-%H%M%S")
+        outcome = run_training(run, out, do_register=register_model, log=lambda m: typer.echo(m, err=True))
+    except KNOWN_ERRORS as err:
+        _fail(err)
+        return
+    typer.echo(f"model folder: {outcome.output_dir / 'model'}", err=True)
+    typer.echo(outcome.tag or str(outcome.output_dir / "model"))
+
+
+@app.command()
+def evaluate(
+    model: Annotated[str, typer.Option(help="BentoML tag (stance:latest) or model folder")],
+    data: Annotated[str, typer.Option(help="labelled file, folder or source name")],
+    report: Annotated[Path, typer.Option(help="folder for metrics.json, predictions.jsonl, plots")],
+    fmt: FormatOpt = "auto",
+    encoding: EncodingOpt = "utf-8",
+    text_col: TextCol = "text",
+    target_col: TargetCol = "target",
+    label_col: LabelCol = "label",
+    speaker_col: SpeakerCol = "speaker",
+    id_col: IdCol = "id",
+    skip_bad: SkipBad = False,
+    newsmtsc_dir: Annotated[str | None, typer.Option(help="folder with NewsMTSC files")] = None,
+    batch_size: Annotated[int, typer.Option(min=1)] = 64,
+) -> None:
+    """Score a labelled dataset and write a report folder; prints the headline metrics."""
+    from training.evaluate import evaluate_model
+    from training.pipeline import DataOptions, _pairs
+
+    try:
+        classifier = _load_classifier(model)
+        options = DataOptions.from_dict({
+            "format": fmt, "encoding": encoding, "text_col": text_col, "target_col": target_col,
+            "label_col": label_col, "speaker_col": speaker_col, "id_col": id_col,
+            "skip_bad": skip_bad, "newsmtsc_dir": newsmtsc_dir,
+        })
+        loaded = options.load(data)
+        pairs = _pairs(loaded.examples, classifier.labels, options, data)
+        metrics = evaluate_model(classifier, pairs, report, batch_size, title=f"Evaluation on {data}")
+    except KNOWN_ERRORS as err:
+        _fail(err)
+        return
+    headline = {k: metrics[k] for k in ("n", "macro_f1", "accuracy", "ece")}
+    typer.echo(json.dumps(headline))
+
+
+@app.command()
+def predict(
+    model: Annotated[str, typer.Option(help="BentoML tag (stance:latest) or model folder")],
+    text: Annotated[str, typer.Option(help="a sentence, quote or article ('-' reads stdin)")],
+    target: Annotated[list[str], typer.Option(help="target entity; repeat for several")],
+    speaker: Annotated[str | None, typer.Option(help="whose stance (default: the author)")] = None,
+) -> None:
+    """Print the stance toward each target as JSON (one object, or a list for several)."""
+    if text == "-":
+        text = sys.stdin.read()
+    try:
+        classifier = _load_classifier(model)
+        queries = [StanceQuery(text=text, target=t, speaker=speaker) for t in target]
+        predictions = classifier.predict(queries)
+    except KNOWN_ERRORS as err:
+        _fail(err)
+        return
+    out = [p.to_dict() for p in predictions]
+    typer.echo(json.dumps(out[0] if len(out) == 1 else out, indent=2, ensure_ascii=False))
+
+
+@app.command()
+def up(
+    port: Annotated[int, typer.Option(help="HTTP port of the service")] = 3000,
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    newsmtsc_dir: Annotated[str | None, typer.Option(help="folder with NewsMTSC files")] = None,
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="start the service after training")] = True,
+) -> None:
+    """Main job: train the default model if the BentoML store has none, then serve it."""
+    from training.registry import MODEL_NAME, store_has_model
+
+    if store_has_model(MODEL_NAME):
+        typer.echo(f"model store already has {MODEL_NAME!r}; skipping training", err=True)
+    else:
+        typer.echo(f"no {MODEL_NAME!r} model in the store: training the default preset", err=True)
+        from training.args import load_run_config
+        from training.pipeline import run_training
+
+        _quiet_transformers()
+        try:
+            run = load_run_config(DEFAULT_CONFIG, {"data": {"newsmtsc_dir": newsmtsc_dir}})
+            out = Path("runs") / time.strftime("%Y%m%d-%H%M%S")
+            outcome = run_training(run, out, log=lambda m: typer.echo(m, err=True))
+        except KNOWN_ERRORS as err:
+            _fail(err)
+            return
+        typer.echo(f"trained and registered {outcome.tag}", err=True)
+    example = StanceQuery(
+        text="President Aliyev said the performance of the Russian peacekeepers can be "
+        "considered satisfactory.",
+        target="Russian peacekeepers",
+        speaker="President Aliyev",
+    )
+    classifier = _load_classifier(MODEL_NAME)
+    typer.echo(json.dumps(classifier.predict([example])[0].to_dict(), indent=2), err=True)
+    if not serve:
+        return
+    root = Path(__file__).resolve().parent.parent
+    command = [sys.executable, "-m", "bentoml", "serve", "service.service:StanceService",
+               "--host", host, "--port", str(port)]
+    typer.echo(f"serving on http://{host}:{port} ({' '.join(command[2:])})", err=True)
+    raise typer.Exit(subprocess.call(command, cwd=root, env=os.environ.copy()))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,219 @@
+"""One config drives it all: load data -> train -> calibrate -> evaluate -> save -> register.
+
+`stance train` and `bench/train_newsmtsc.py` both call :func:`run_training`, so the numbers
+reported by the benchmark come from the same code path users run.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from model.classifier import StanceClassifier
+from model.config import DEFAULT_LABELS
+from model.types import StanceQuery
+from training.args import ArgsError, RunConfig
+from training.data import (
+    FORMATS,
+    ColumnMap,
+    DataError,
+    LoadReport,
+    StanceExample,
+    infer_labels,
+    load_examples,
+    resolve_labels,
+)
+from training.datasets import BUNDLED, NAMED_SOURCES, resolve_source
+from training.evaluate import evaluate_model
+from training.registry import git_commit, register
+from training.trainer import Trainer
+
+DEFAULT_DATA: dict[str, Any] = {
+    "train": ["newsmtsc-train", BUNDLED],
+    "dev": "newsmtsc-dev-rw",
+    "eval": ["newsmtsc-dev-rw", "newsmtsc-dev-mt"],
+    "format": "auto",
+    "encoding": "utf-8",
+    "text_col": "text",
+    "target_col": "target",
+    "label_col": "label",
+    "speaker_col": "speaker",
+    "id_col": "id",
+    "skip_bad": False,
+    "label_aliases": True,
+    "newsmtsc_dir": None,
+}
+
+
+@dataclass
+class DataOptions:
+    """The [data] table, validated."""
+
+    train: list[str]
+    dev: str | None
+    eval: list[str]
+    format: str
+    encoding: str
+    columns: ColumnMap
+    skip_bad: bool
+    label_aliases: bool
+    newsmtsc_dir: str | None
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> DataOptions:
+        """Defaults plus ``values``; unknown keys and wrong types are errors."""
+        unknown = sorted(set(values) - set(DEFAULT_DATA))
+        if unknown:
+            raise ArgsError(f"[data]: unknown key(s) {unknown}; known: {sorted(DEFAULT_DATA)}")
+        merged = {**DEFAULT_DATA, **values}
+        for key in ("train", "eval"):
+            if isinstance(merged[key], str):
+                merged[key] = [merged[key]]
+            if not isinstance(merged[key], list) or not all(isinstance(s, str) for s in merged[key]):
+                raise ArgsError(f"[data].{key}: expected a list of paths or source names")
+        if not merged["train"]:
+            raise ArgsError("[data].train: at least one training source is needed")
+        if merged["format"] not in FORMATS:
+            raise ArgsError(f"[data].format: {merged['format']!r} is not one of {list(FORMATS)}")
+        dev = merged["dev"] or None
+        return cls(
+            train=list(merged["train"]),
+            dev=dev,
+            eval=list(merged["eval"]),
+            format=merged["format"],
+            encoding=merged["encoding"],
+            columns=ColumnMap(
+                text=merged["text_col"],
+                target=merged["target_col"],
+                label=merged["label_col"],
+                speaker=merged["speaker_col"] or None,
+                id=merged["id_col"] or None,
+            ),
+            skip_bad=bool(merged["skip_bad"]),
+            label_aliases=bool(merged["label_aliases"]),
+            newsmtsc_dir=merged["newsmtsc_dir"],
+        )
+
+    def load(self, source: str) -> LoadReport:
+        """Load one source; named sources and the bundled corpus are read in their own format."""
+        path = resolve_source(source, self.newsmtsc_dir)
+        named = source in NAMED_SOURCES or source == BUNDLED
+        return load_examples(
+            path,
+            fmt="auto" if named else self.format,
+            columns=ColumnMap() if named else self.columns,
+            encoding="utf-8" if named else self.encoding,
+            allow_bad=self.skip_bad,
+        )
+
+
+@dataclass
+class TrainOutcome:
+    """What `stance train` produced."""
+
+    output_dir: Path
+    tag: str | None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def _pairs(
+    examples: list[StanceExample], labels: tuple[str, ...], options: DataOptions, what: str
+) -> list[tuple[StanceQuery, int]]:
+    pairs, problems = resolve_labels(examples, labels, aliases=options.label_aliases)
+    if problems and not options.skip_bad:
+        shown = "\n  ".join(problems[:5])
+        raise DataError(
+            f"{what}: {len(problems)} record(s) with unusable labels or fields:\n  {shown}\n"
+            "Fix them, or pass --skip-bad to skip them."
+        )
+    if not pairs:
+        raise DataError(f"{what}: no usable examples")
+    return pairs
+
+
+def run_training(
+    run: RunConfig,
+    output_dir: str | Path,
+    do_register: bool = True,
+    log: Any = print,
+) -> TrainOutcome:
+    """Train, calibrate, evaluate, save to ``output_dir`` and (optionally) register."""
+    started = time.perf_counter()
+    options = DataOptions.from_dict(run.data)
+    fingerprints: dict[str, Any] = {}
+    train_examples: list[StanceExample] = []
+    for source in options.train:
+        report = options.load(source)
+        log(report.summary())
+        fingerprints[f"train:{source}"] = _fingerprint(report)
+        train_examples.extend(report.examples)
+    labels = run.model.labels
+    # Labels come from the training data unless the config names a non-default set.
+    if run.model.labels == DEFAULT_LABELS:
+        labels = infer_labels([e.label for e in train_examples])
+    config = run.model.replace(labels=labels)
+    train_pairs = _pairs(train_examples, labels, options, "training data")
+    dev_pairs: list[tuple[StanceQuery, int]] = []
+    if options.dev:
+        dev_report = options.load(options.dev)
+        fingerprints[f"dev:{options.dev}"] = _fingerprint(dev_report)
+        dev_pairs = _pairs(dev_report.examples, labels, options, f"dev data {options.dev}")
+    log(f"labels {list(labels)}; {len(train_pairs)} training and {len(dev_pairs)} dev examples")
+    result = Trainer(config, run.training, train_pairs, dev_pairs).train()
+    classifier: StanceClassifier = result.classifier
+    evaluations: dict[str, Any] = {}
+    out = Path(output_dir)
+    for source in options.eval:
+        report = options.load(source)
+        fingerprints.setdefault(f"eval:{source}", _fingerprint(report))
+        pairs = _pairs(report.examples, labels, options, f"eval data {source}")
+        metrics = evaluate_model(
+            classifier, pairs, out / "reports" / _slug(source), title=f"Evaluation on {source}"
+        )
+        evaluations[source] = _headline(metrics)
+        log(f"{source}: macro-F1 {metrics['macro_f1']:.4f} accuracy {metrics['accuracy']:.4f} "
+            f"ECE {metrics['ece']:.4f}")
+    metadata = {
+        "labels": list(labels),
+        "base_model": config.base_model,
+        "model_config": classifier.config.to_dict(),
+        "training_args": run.training.to_dict(),
+        "data": fingerprints,
+        "dev_metrics": _headline(result.dev_metrics),
+        "dev_metrics_uncalibrated": _headline(result.dev_metrics_uncalibrated),
+        "eval_metrics": evaluations,
+        "temperature": classifier.config.temperature,
+        "steps": result.steps,
+        "best_step": result.best_step,
+        "train_seconds": round(result.seconds, 1),
+        "total_seconds": round(time.perf_counter() - started, 1),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "history": [h for h in result.history if "dev_macro_f1" in h],
+        "git_commit": git_commit(),
+    }
+    classifier.save(out / "model")
+    (out / "training_metadata.json").write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
+    tag = register(classifier, metadata) if do_register else None
+    return TrainOutcome(output_dir=out, tag=tag, metadata=metadata)
+
+
+def _fingerprint(report: LoadReport) -> dict[str, Any]:
+    return {
+        "path": str(report.path),
+        "sha256": report.sha256,
+        "examples": len(report.examples),
+        "bad_records": len(report.bad),
+    }
+
+
+def _headline(metrics: dict[str, Any]) -> dict[str, Any]:
+    """Metrics without the bulky confusion matrix, for metadata."""
+    return {k: v for k, v in metrics.items() if k != "confusion"}
+
+
+def _slug(source: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in Path(source).name or source)

@@ -1,0 +1,72 @@
+"""Registering trained models in the BentoML model store, and resolving TAG_OR_DIR arguments.
+
+The store entry holds the same folder that ``StanceClassifier.save`` writes, so a model in
+the store can be loaded by path like any other; metadata carries what an operator needs to
+know without loading it (labels, base model, training args, dev metrics, data, commit).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from model.classifier import StanceClassifier
+from model.config import CONFIG_FILENAME
+
+MODEL_NAME = "stance"
+
+
+def git_commit(cwd: Path | None = None) -> str | None:
+    """HEAD commit of the repository this code runs from, if it is a git checkout."""
+    root = cwd or Path(__file__).resolve().parent.parent
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    commit = out.stdout.strip()
+    return commit if out.returncode == 0 and commit else None
+
+
+def register(
+    classifier: StanceClassifier, metadata: dict[str, Any], name: str = MODEL_NAME
+) -> str:
+    """Save ``classifier`` into the BentoML model store; returns the tag ('stance:version')."""
+    import bentoml
+
+    # BentoML metadata must be JSON-like; round-trip to drop numpy types and tuples.
+    clean = json.loads(json.dumps(metadata, default=str))
+    labels = {"task": "stance", "base_model": classifier.config.base_model.replace("/", "_")[:60]}
+    with bentoml.models.create(name, metadata=clean, labels=labels) as bento_model:
+        classifier.save(bento_model.path)
+    return str(bento_model.tag)
+
+
+def resolve_model_path(tag_or_dir: str) -> Path:
+    """A model folder for a CLI argument: an existing folder, or a BentoML store tag."""
+    path = Path(tag_or_dir).expanduser()
+    if path.is_dir():
+        if not (path / CONFIG_FILENAME).is_file():
+            raise FileNotFoundError(f"{path} has no {CONFIG_FILENAME}: not a stance model folder")
+        return path
+    import bentoml
+    from bentoml.exceptions import NotFound
+
+    tag = tag_or_dir if ":" in tag_or_dir else f"{tag_or_dir}:latest"
+    try:
+        return Path(bentoml.models.get(tag).path)
+    except (NotFound, ValueError) as err:
+        raise FileNotFoundError(
+            f"model {tag_or_dir!r} is neither a folder nor a tag in the BentoML model store "
+            f"({err}); train one with `stance train` or list them with `bentoml models list`"
+        ) from None
+
+
+def store_has_model(name: str = MODEL_NAME) -> bool:
+    """True when the BentoML store holds at least one version of ``name``."""
+    import bentoml
+
+    return bool(bentoml.models.list(name))
