@@ -83,14 +83,24 @@ def _coerce(cls: type[Any], values: dict[str, Any], section: str) -> Any:
         default = getattr(cls(), key) if cls is TrainingArgs else None
         if isinstance(default, bool) and not isinstance(value, bool):
             raise ArgsError(f"[{section}].{key}: expected true/false, found {value!r}")
-        if isinstance(default, int) and not isinstance(default, bool) and not isinstance(value, int):
+        # bool is a subclass of int: `batch_size = true` must not pass as 1.
+        if isinstance(default, int) and not isinstance(default, bool) and (
+            not isinstance(value, int) or isinstance(value, bool)
+        ):
             raise ArgsError(f"[{section}].{key}: expected an integer, found {value!r}")
-        if isinstance(default, float) and not isinstance(value, int | float):
+        if isinstance(default, float) and (
+            not isinstance(value, int | float) or isinstance(value, bool)
+        ):
             raise ArgsError(f"[{section}].{key}: expected a number, found {value!r}")
         kwargs[key] = float(value) if isinstance(default, float) else value
     if cls is StanceConfig:
         for key in ("labels", "backends"):
             if key in kwargs:
+                # tuple("abc") would silently become ('a', 'b', 'c').
+                if not isinstance(kwargs[key], list | tuple):
+                    raise ArgsError(
+                        f"[{section}].{key}: expected a list of strings, found {kwargs[key]!r}"
+                    )
                 kwargs[key] = tuple(kwargs[key])
     try:
         return cls(**kwargs)

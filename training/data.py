@@ -7,6 +7,7 @@ then they are counted and the first few shown.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import json
@@ -69,7 +70,7 @@ class LoadReport:
         return text
 
 
-def detect_format(path: Path) -> str:
+def detect_format(path: Path, encoding: str = "utf-8") -> str:
     """Format from the extension; JSONL whose first record has NewsMTSC keys is 'newsmtsc'."""
     fmt = _EXTENSIONS.get(path.suffix.lower())
     if fmt is None:
@@ -82,7 +83,9 @@ def detect_format(path: Path) -> str:
             for raw in handle:
                 if raw.strip():
                     try:
-                        first = json.loads(raw)
+                        # Decode leniently: only the keys matter here, and undecodable
+                        # bytes are reported per record by the reader.
+                        first = json.loads(raw.decode(encoding, errors="replace").lstrip("\ufeff"))
                     except json.JSONDecodeError:
                         break
                     if isinstance(first, dict) and "sentence_normalized" in first and "targets" in first:
@@ -106,6 +109,7 @@ def load_examples(
     columns: ColumnMap | None = None,
     encoding: str = "utf-8",
     allow_bad: bool = False,
+    require_examples: bool = True,
 ) -> LoadReport:
     """Read labelled examples from a file, or from every supported file in a folder.
 
@@ -117,11 +121,15 @@ def load_examples(
     columns = columns or ColumnMap()
     if fmt not in FORMATS:
         raise DataError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise DataError(f"unknown encoding {encoding!r}; use e.g. utf-8 or cp1252") from None
     if path.is_dir():
         return _load_folder(path, fmt, columns, encoding, allow_bad)
     if not path.is_file():
         raise DataError(f"{path}: no such file")
-    real_fmt = detect_format(path) if fmt == "auto" else fmt
+    real_fmt = detect_format(path, encoding) if fmt == "auto" else fmt
     report = LoadReport(path=path, format=real_fmt, sha256=file_sha256(path))
     records: Iterator[tuple[str, Any]]
     if real_fmt == "newsmtsc":
@@ -151,7 +159,7 @@ def load_examples(
             f"{path}: {len(report.bad)} bad record(s):\n  {shown}{more}\n"
             "Fix them, or pass --skip-bad to skip them."
         )
-    if not report.examples:
+    if not report.examples and require_examples:
         raise DataError(f"{path}: no examples found")
     return report
 
@@ -165,12 +173,15 @@ def _load_folder(
     merged = LoadReport(path=folder, format=fmt)
     digest = hashlib.sha256()
     for file in files:
-        part = load_examples(file, fmt, columns, encoding, allow_bad)
+        # One file of a folder may hold only skipped records; the folder as a whole may not.
+        part = load_examples(file, fmt, columns, encoding, allow_bad, require_examples=False)
         merged.examples.extend(part.examples)
         merged.bad.extend(part.bad)
         digest.update(f"{file.name}:{part.sha256}\n".encode())
     merged.sha256 = digest.hexdigest()
     merged.format = "folder"
+    if not merged.examples:
+        raise DataError(f"{folder}: no examples found")
     return merged
 
 
@@ -206,7 +217,8 @@ def _read_jsonl(path: Path, encoding: str) -> Iterator[tuple[str, Any]]:
             if number == 1:
                 line = line.lstrip("\ufeff")
             try:
-                record = json.loads(line)
+                # Without the line break, an error at the end of the line gets its real column.
+                record = json.loads(line.rstrip("\r\n"))
             except json.JSONDecodeError as err:
                 yield where, _Bad(f"invalid JSON ({err.msg} at column {err.colno})")
                 continue
@@ -222,7 +234,10 @@ def _read_delimited(
     # surrogateescape keeps undecodable bytes visible per record instead of failing the file.
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     with path.open("r", encoding=encoding, errors="surrogateescape", newline="") as handle:
-        reader = csv.reader(handle, delimiter=delimiter)
+        # TSV has no quoting convention: a tweet that starts with a quote mark is text, not a
+        # quoted field (SemEval-2016 files are tab-separated with raw tweets).
+        quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
+        reader = csv.reader(handle, delimiter=delimiter, quoting=quoting)
         header: list[str] | None = None
         for row in reader:
             line = reader.line_num

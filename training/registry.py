@@ -53,12 +53,12 @@ def resolve_model_path(tag_or_dir: str) -> Path:
             raise FileNotFoundError(f"{path} has no {CONFIG_FILENAME}: not a stance model folder")
         return path
     import bentoml
-    from bentoml.exceptions import NotFound
+    from bentoml.exceptions import BentoMLException
 
     tag = tag_or_dir if ":" in tag_or_dir else f"{tag_or_dir}:latest"
     try:
         return Path(bentoml.models.get(tag).path)
-    except (NotFound, ValueError) as err:
+    except (BentoMLException, ValueError) as err:
         raise FileNotFoundError(
             f"model {tag_or_dir!r} is neither a folder nor a tag in the BentoML model store "
             f"({err}); train one with `stance train` or list them with `bentoml models list`"

@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import pytest
+
+from model import StanceConfig, StanceQuery
+from model.encoding import QueryEncoder
+
+
+@pytest.fixture(scope="module")
+def encoder(base_classifier):
+    return base_classifier.encoder
+
+
+def _decode(base_classifier, ids):
+    return base_classifier.tokenizer.decode(ids)
+
+
+def test_markers_wrap_the_mention_and_query_holds_target_and_speaker(base_classifier, encoder):
+    query = StanceQuery(
+        text="The minister praised the Joint Monitoring Center on Monday.",
+        target="Joint Monitoring Center",
+        speaker="the minister",
+    )
+    enc = encoder.encode(query)
+    assert enc.mentions_found == 1
+    (window,) = enc.windows
+    decoded = _decode(base_classifier, window.input_ids)
+    assert decoded == (
+        "[CLS] joint monitoring center ; said by the minister [SEP] the minister praised the "
+        "<t> joint monitoring center </t> on monday. [SEP]"
+    )
+    pooled = _decode(base_classifier, [window.input_ids[p] for p in window.target_positions])
+    assert pooled == "<t> joint monitoring center </t>"
+    # Token types: 0 for [CLS] query [SEP], 1 for the text segment.
+    sep = window.input_ids.index(base_classifier.tokenizer.sep_token_id)
+    assert window.token_type_ids[: sep + 1] == [0] * (sep + 1)
+    assert set(window.token_type_ids[sep + 1 :]) == {1}
+
+
+def test_given_offsets_override_string_matching(base_classifier, encoder):
+    text = "Smith met Smith's brother."
+    query = StanceQuery(text=text, target="Smith", mentions=((10, 15),))
+    (window,) = encoder.encode(query).windows
+    assert "[SEP] smith met <t> smith </t> ' s brother" in _decode(base_classifier, window.input_ids)
+
+
+def test_topic_target_absent_from_text_pools_the_query(base_classifier, encoder):
+    query = StanceQuery(text="Taxes on fuel should be abolished.", target="energy policy")
+    enc = encoder.encode(query)
+    assert enc.mentions_found == 0
+    (window,) = enc.windows
+    pooled = _decode(base_classifier, [window.input_ids[p] for p in window.target_positions])
+    assert pooled == "energy policy"
+
+
+def _article(n_filler: int) -> tuple[str, list[int]]:
+    filler = [f"Paragraph {i} describes the weather and the roads in some detail." for i in range(n_filler)]
+    key = "The governor said the new railway was a disaster for the valley."
+    sentences = filler[: n_filler // 2] + [key] + filler[n_filler // 2 :]
+    text = " ".join(sentences)
+    return text, [text.index(key)]
+
+
+def test_long_text_is_windowed_around_mentions_with_exact_offsets(base_classifier):
+    config = StanceConfig(max_length=64, context_sentences=1)
+    encoder = QueryEncoder(base_classifier.tokenizer, config)
+    text, (key_start,) = _article(40)
+    enc = encoder.encode(StanceQuery(text=text, target="the new railway"))
+    assert enc.mentions_found == 1
+    assert len(enc.windows) == 1
+    window = enc.windows[0]
+    assert len(window.input_ids) <= 64
+    assert window.start <= key_start < window.end
+    assert "the new railway was a disaster" in text[window.start : window.end]
+    assert "<t> the new railway </t>" in _decode(base_classifier, window.input_ids)
+
+
+def test_text_without_mentions_is_fully_covered_by_windows(base_classifier):
+    config = StanceConfig(max_length=64, max_windows=1000)
+    encoder = QueryEncoder(base_classifier.tokenizer, config)
+    text, _ = _article(30)
+    enc = encoder.encode(StanceQuery(text=text, target="the harbour authority"))
+    assert enc.mentions_found == 0
+    assert len(enc.windows) > 1
+    assert all(len(w.input_ids) <= 64 for w in enc.windows)
+    # Consecutive windows tile the text: no gap and no overlap between them.
+    assert enc.windows[0].start == 0
+    assert enc.windows[-1].end == len(text)
+    for left, right in zip(enc.windows, enc.windows[1:], strict=False):
+        assert text[left.end : right.start].strip() == ""
+
+
+def test_max_windows_caps_cost(base_classifier):
+    config = StanceConfig(max_length=64, max_windows=3)
+    encoder = QueryEncoder(base_classifier.tokenizer, config)
+    text, _ = _article(60)
+    assert len(encoder.encode(StanceQuery(text=text, target="nothing here")).windows) == 3
+
+
+def test_single_over_long_sentence_is_cut_around_the_mention(base_classifier):
+    config = StanceConfig(max_length=48)
+    encoder = QueryEncoder(base_classifier.tokenizer, config)
+    words = ["word"] * 300
+    words[200] = "Gazprom"
+    text = " ".join(words) + "."
+    (window,) = encoder.encode(StanceQuery(text=text, target="Gazprom")).windows
+    assert len(window.input_ids) <= 48
+    assert "Gazprom" in text[window.start : window.end]
+    assert "<t> gazprom </t>" in _decode(base_classifier, window.input_ids)

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import pytest
+
+from model import StanceConfig
+from training.args import TrainingArgs
+from training.trainer import Trainer, _warmup_linear
+
+
+def test_warmup_then_linear_decay():
+    assert _warmup_linear(0, 4, 20) == pytest.approx(0.25)
+    assert _warmup_linear(3, 4, 20) == pytest.approx(1.0)
+    assert _warmup_linear(12, 4, 20) == pytest.approx(0.5)
+    assert _warmup_linear(20, 4, 20) == 0.0
+
+
+def test_few_steps_train_evaluate_and_calibrate(tiny_pairs):
+    args = TrainingArgs(max_steps=3, batch_size=4, eval_every=1, patience=5, progress=False, seed=3)
+    result = Trainer(StanceConfig(max_length=64), args, tiny_pairs, tiny_pairs[:6]).train()
+    assert result.steps == 3
+    evaluated = [h for h in result.history if "dev_macro_f1" in h]
+    assert [h["step"] for h in evaluated] == [1, 2, 3]
+    best = max(evaluated, key=lambda h: h["dev_macro_f1"])
+    assert result.best_step == best["step"]
+    assert result.classifier.config.temperature > 0
+    assert set(result.dev_metrics) >= {"macro_f1", "accuracy", "ece", "per_class", "n"}
+    assert result.dev_metrics["n"] == 6
+    assert result.dev_metrics["accuracy"] == pytest.approx(
+        result.dev_metrics_uncalibrated["accuracy"]
+    ), "temperature scaling must not change argmax"
+
+
+def test_same_seed_same_model(tiny_pairs):
+    args = TrainingArgs(max_steps=2, batch_size=4, progress=False, seed=11, calibrate=False)
+    runs = [Trainer(StanceConfig(max_length=64), args, tiny_pairs).train() for _ in range(2)]
+    query = tiny_pairs[0][0]
+    a, b = (r.classifier.predict([query])[0].probabilities for r in runs)
+    assert a == pytest.approx(b, abs=1e-6)
+
+
+def test_class_weights_are_inverse_frequency(tiny_pairs):
+    skewed = tiny_pairs + [p for p in tiny_pairs if p[1] == 0] * 3
+    trainer = Trainer(StanceConfig(max_length=64), TrainingArgs(class_weights=True), skewed)
+    items = [(None, label) for _, label in skewed]
+    weights = trainer._class_weights(items)  # type: ignore[arg-type]
+    assert weights is not None
+    assert weights[0] < weights[1] == pytest.approx(weights[2])
+
+
+def test_no_training_examples_is_an_error():
+    with pytest.raises(ValueError, match="no training examples"):
+        Trainer(StanceConfig(), TrainingArgs(), [])
