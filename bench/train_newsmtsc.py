@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from training.args import load_run_config  # noqa: E402
-from training.pipeline import run_training  # noqa: E402
+from training.args import load_run_config
+from training.pipeline import run_training
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "training" / "configs" / "default.toml"
 
@@ -45,7 +45,9 @@ def main() -> None:
     parser.add_argument("--out", default=None, help="output folder (default bench/results/RUN)")
     opts = parser.parse_args()
     overrides = _parse_set(opts.set)
-    overrides["data"].setdefault("train", ["newsmtsc-train", *(["bundled"] if opts.bundled else [])])
+    overrides["data"].setdefault(
+        "train", ["newsmtsc-train", *(["bundled"] if opts.bundled else [])]
+    )
     run = load_run_config(DEFAULT_CONFIG, overrides)
     name = "train_" + time.strftime("%Y%m%d_%H%M%S")
     out = Path(opts.out or Path(__file__).resolve().parent / "results" / name)
@@ -66,8 +68,14 @@ def main() -> None:
         ("total wall time, min", wall / 60),
         ("peak RSS, MiB", meta["peak_rss_mib"]),
     ]
-    summary = {"config": {"model": run.model.to_dict(), "training": run.training.to_dict(),
-                          "data": run.data}, "results": dict((k, v) for k, v in rows)}
+    summary = {
+        "config": {
+            "model": run.model.to_dict(),
+            "training": run.training.to_dict(),
+            "data": run.data,
+        },
+        "results": dict((k, v) for k, v in rows),
+    }
     (out / "bench_summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     print("\n| metric | value |\n|---|---|")
     for key, value in rows:

@@ -29,7 +29,9 @@ class TorchBackend:
 
     name = "torch"
 
-    def __init__(self, network: StanceNetwork, device: torch.device, uses_token_types: bool) -> None:
+    def __init__(
+        self, network: StanceNetwork, device: torch.device, uses_token_types: bool
+    ) -> None:
         self.network = network
         self.device = device
         self.uses_token_types = uses_token_types

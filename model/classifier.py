@@ -126,7 +126,10 @@ class StanceClassifier:
         folder.mkdir(parents=True, exist_ok=True)
         self.network.encoder.save_pretrained(str(folder), safe_serialization=True)
         self.tokenizer.save_pretrained(str(folder))
-        head = {k: v.detach().cpu().contiguous() for k, v in self.network.classifier.state_dict().items()}
+        head = {
+            k: v.detach().cpu().contiguous()
+            for k, v in self.network.classifier.state_dict().items()
+        }
         save_file(head, str(folder / HEAD_FILENAME), metadata={"format": "pt"})
         self.config.save(folder)
         return folder
@@ -164,7 +167,9 @@ class StanceClassifier:
             out[idx] = self.backend.logits(batch)
         return out
 
-    def predict(self, queries: Sequence[StanceQuery], batch_size: int = 32) -> list[StancePrediction]:
+    def predict(
+        self, queries: Sequence[StanceQuery], batch_size: int = 32
+    ) -> list[StancePrediction]:
         """One prediction per query, in order; windows of all queries are batched together."""
         encoded = self.encode(queries)
         logits = self.window_logits([w for e in encoded for w in e.windows], batch_size)

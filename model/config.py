@@ -84,12 +84,17 @@ class StanceConfig:
         if len(set(labels)) != len(labels):
             problems.append(f"labels must be unique, found {list(labels)}")
         if not isinstance(self.max_length, int) or not 16 <= self.max_length <= 4096:
-            problems.append(f"max_length must be an integer in [16, 4096], found {self.max_length!r}")
+            problems.append(
+                f"max_length must be an integer in [16, 4096], found {self.max_length!r}"
+            )
         if self.pooling not in POOLING_CHOICES:
-            problems.append(f"pooling must be one of {list(POOLING_CHOICES)}, found {self.pooling!r}")
+            problems.append(
+                f"pooling must be one of {list(POOLING_CHOICES)}, found {self.pooling!r}"
+            )
         if self.aggregation not in AGGREGATION_CHOICES:
             problems.append(
-                f"aggregation must be one of {list(AGGREGATION_CHOICES)}, found {self.aggregation!r}"
+                f"aggregation must be one of {list(AGGREGATION_CHOICES)}, "
+                f"found {self.aggregation!r}"
             )
         if not self.target_start or not self.target_end or self.target_start == self.target_end:
             problems.append("target_start and target_end must be two different non-empty markers")
@@ -98,7 +103,9 @@ class StanceConfig:
                 f"context_sentences must be an integer in [0, 10], found {self.context_sentences!r}"
             )
         if not isinstance(self.max_windows, int) or not 1 <= self.max_windows <= 1024:
-            problems.append(f"max_windows must be an integer in [1, 1024], found {self.max_windows!r}")
+            problems.append(
+                f"max_windows must be an integer in [1, 1024], found {self.max_windows!r}"
+            )
         if (
             not isinstance(self.temperature, int | float)
             or not math.isfinite(self.temperature)

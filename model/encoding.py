@@ -116,7 +116,9 @@ class QueryEncoder:
             query.text, offsets, mention_tokens, budget, self.config.context_sentences
         )[: self.config.max_windows]
         windows = [
-            self._build(query_index, ids, offsets, start, end, mention_tokens, query_ids, target_ids)
+            self._build(
+                query_index, ids, offsets, start, end, mention_tokens, query_ids, target_ids
+            )
             for start, end in ranges
         ]
         return EncodedQuery(windows=windows, mentions_found=len(mentions))
@@ -175,7 +177,9 @@ class QueryEncoder:
         )
 
 
-def _mention_token_ranges(mentions: Sequence[Span], offsets: Sequence[tuple[int, int]]) -> list[Span]:
+def _mention_token_ranges(
+    mentions: Sequence[Span], offsets: Sequence[tuple[int, int]]
+) -> list[Span]:
     """Token ranges [start, end) covering each character mention; overlapping ones merged."""
     starts = [o[0] for o in offsets]
     ranges: list[Span] = []

@@ -12,11 +12,66 @@ from dataclasses import dataclass
 Span = tuple[int, int]
 
 # Abbreviations after which a period does not end a sentence (lower-cased, without the dot).
+# Words that are also common sentence-final words ("sun", "no", "mar") are left out.
 _ABBREVIATIONS = frozenset(
-    """mr mrs ms dr prof st sen rep gov gen col lt maj capt sgt adm cmdr pres amb
-    jr sr inc ltd corp co no nos vs etc al fig approx dept univ est
-    jan feb mar apr jun jul aug sep sept oct nov dec mon tue wed thu fri sat sun
-    u.s u.n u.k e.u a.m p.m i.e e.g""".split()
+    {
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "st",
+        "sen",
+        "rep",
+        "gov",
+        "gen",
+        "col",
+        "lt",
+        "maj",
+        "capt",
+        "sgt",
+        "adm",
+        "cmdr",
+        "pres",
+        "amb",
+        "jr",
+        "sr",
+        "inc",
+        "ltd",
+        "corp",
+        "co",
+        "nos",
+        "vs",
+        "etc",
+        "al",
+        "fig",
+        "approx",
+        "dept",
+        "univ",
+        "jan",
+        "feb",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "mon",
+        "tue",
+        "thu",
+        "fri",
+        "u.s",
+        "u.n",
+        "u.k",
+        "e.u",
+        "a.m",
+        "p.m",
+        "i.e",
+        "e.g",
+    }
 )
 # A candidate sentence end: terminal punctuation, optional closing quotes/brackets, then space.
 _BOUNDARY = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+)")
@@ -60,9 +115,9 @@ def split_sentences(text: str) -> list[Sentence]:
             end = boundary.end()
             if not _NEXT_START.match(text, end, line_end):
                 continue
-            if text[boundary.start()] == "." and boundary.end() - boundary.start() == 1:
-                if _is_abbreviation(text, boundary.start()):
-                    continue
+            lone_period = text[boundary.start()] == "." and boundary.end() - boundary.start() == 1
+            if lone_period and _is_abbreviation(text, boundary.start()):
+                continue
             _append_stripped(text, cut, end, sentences)
             cut = end
         _append_stripped(text, cut, line_end, sentences)

@@ -11,14 +11,46 @@ SHARED_NEWSMTSC = Path(__file__).resolve().parent.parent.parent / "shared" / "da
 
 # A handful of labelled sentences written for the tests (not from any dataset).
 TINY_EXAMPLES = [
-    ("The minister praised the monitoring mission for its calm and professional work.", "the monitoring mission", "positive"),
-    ("Critics accused the agency of hiding the true cost of the project.", "the agency", "negative"),
-    ("The delegation arrived in Geneva on Tuesday for the second round of talks.", "The delegation", "neutral"),
-    ("She called the agreement a historic achievement for both countries.", "the agreement", "positive"),
-    ("The mayor said the contractor had failed residents at every turn.", "the contractor", "negative"),
-    ("The committee will publish its report on Friday, a spokesman said.", "The committee", "neutral"),
-    ("Farmers thanked the cooperative for paying them on time throughout the drought.", "the cooperative", "positive"),
-    ("The union described the company's offer as an insult to its members.", "the company", "negative"),
+    (
+        "The minister praised the monitoring mission for its calm and professional work.",
+        "the monitoring mission",
+        "positive",
+    ),
+    (
+        "Critics accused the agency of hiding the true cost of the project.",
+        "the agency",
+        "negative",
+    ),
+    (
+        "The delegation arrived in Geneva on Tuesday for the second round of talks.",
+        "The delegation",
+        "neutral",
+    ),
+    (
+        "She called the agreement a historic achievement for both countries.",
+        "the agreement",
+        "positive",
+    ),
+    (
+        "The mayor said the contractor had failed residents at every turn.",
+        "the contractor",
+        "negative",
+    ),
+    (
+        "The committee will publish its report on Friday, a spokesman said.",
+        "The committee",
+        "neutral",
+    ),
+    (
+        "Farmers thanked the cooperative for paying them on time throughout the drought.",
+        "the cooperative",
+        "positive",
+    ),
+    (
+        "The union described the company's offer as an insult to its members.",
+        "the company",
+        "negative",
+    ),
     ("The court is expected to hear the case in March.", "The court", "neutral"),
     ("Observers welcomed the ceasefire as a real chance for peace.", "the ceasefire", "positive"),
     ("Residents blamed the utility for weeks of blackouts.", "the utility", "negative"),

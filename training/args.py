@@ -46,19 +46,35 @@ class TrainingArgs:
 
     def __post_init__(self) -> None:
         checks: list[tuple[bool, str]] = [
-            (self.epochs > 0 and math.isfinite(self.epochs), f"epochs must be > 0, found {self.epochs}"),
+            (
+                self.epochs > 0 and math.isfinite(self.epochs),
+                f"epochs must be > 0, found {self.epochs}",
+            ),
             (self.max_steps >= 0, f"max_steps must be >= 0, found {self.max_steps}"),
             (self.batch_size >= 1, f"batch_size must be >= 1, found {self.batch_size}"),
-            (self.eval_batch_size >= 1, f"eval_batch_size must be >= 1, found {self.eval_batch_size}"),
-            (0 < self.learning_rate < 1, f"learning_rate must be in (0, 1), found {self.learning_rate}"),
-            (0 < self.head_learning_rate < 1,
-             f"head_learning_rate must be in (0, 1), found {self.head_learning_rate}"),
+            (
+                self.eval_batch_size >= 1,
+                f"eval_batch_size must be >= 1, found {self.eval_batch_size}",
+            ),
+            (
+                0 < self.learning_rate < 1,
+                f"learning_rate must be in (0, 1), found {self.learning_rate}",
+            ),
+            (
+                0 < self.head_learning_rate < 1,
+                f"head_learning_rate must be in (0, 1), found {self.head_learning_rate}",
+            ),
             (self.weight_decay >= 0, f"weight_decay must be >= 0, found {self.weight_decay}"),
-            (0 <= self.warmup_ratio < 1, f"warmup_ratio must be in [0, 1), found {self.warmup_ratio}"),
+            (
+                0 <= self.warmup_ratio < 1,
+                f"warmup_ratio must be in [0, 1), found {self.warmup_ratio}",
+            ),
             (self.max_grad_norm > 0, f"max_grad_norm must be > 0, found {self.max_grad_norm}"),
             (0 <= self.dropout < 1, f"dropout must be in [0, 1), found {self.dropout}"),
-            (0 <= self.label_smoothing < 1,
-             f"label_smoothing must be in [0, 1), found {self.label_smoothing}"),
+            (
+                0 <= self.label_smoothing < 1,
+                f"label_smoothing must be in [0, 1), found {self.label_smoothing}",
+            ),
             (self.eval_every >= 0, f"eval_every must be >= 0, found {self.eval_every}"),
             (self.patience >= 1, f"patience must be >= 1, found {self.patience}"),
             (self.num_threads >= 0, f"num_threads must be >= 0, found {self.num_threads}"),
@@ -84,8 +100,10 @@ def _coerce(cls: type[Any], values: dict[str, Any], section: str) -> Any:
         if isinstance(default, bool) and not isinstance(value, bool):
             raise ArgsError(f"[{section}].{key}: expected true/false, found {value!r}")
         # bool is a subclass of int: `batch_size = true` must not pass as 1.
-        if isinstance(default, int) and not isinstance(default, bool) and (
-            not isinstance(value, int) or isinstance(value, bool)
+        if (
+            isinstance(default, int)
+            and not isinstance(default, bool)
+            and (not isinstance(value, int) or isinstance(value, bool))
         ):
             raise ArgsError(f"[{section}].{key}: expected an integer, found {value!r}")
         if isinstance(default, float) and (

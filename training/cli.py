@@ -32,7 +32,9 @@ DEFAULT_CONFIG = Path(__file__).resolve().parent / "configs" / "default.toml"
 KNOWN_ERRORS = (DataError, ArgsError, ConfigError, QueryError, FileNotFoundError)
 
 FormatOpt = Annotated[str, typer.Option("--format", help=f"one of {', '.join(FORMATS)}")]
-EncodingOpt = Annotated[str, typer.Option(help="text encoding of CSV/TSV/JSONL input (e.g. cp1252)")]
+EncodingOpt = Annotated[
+    str, typer.Option(help="text encoding of CSV/TSV/JSONL input (e.g. cp1252)")
+]
 TextCol = Annotated[str, typer.Option(help="column/field holding the text")]
 TargetCol = Annotated[str, typer.Option(help="column/field holding the target")]
 LabelCol = Annotated[str, typer.Option(help="column/field holding the label")]
@@ -49,8 +51,8 @@ def _fail(err: Exception) -> None:
 def _quiet_transformers() -> None:
     from transformers.utils import logging as hf_logging
 
-    hf_logging.disable_progress_bar()
-    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
 
 
 def _load_classifier(model: str) -> Any:
@@ -63,12 +65,23 @@ def _load_classifier(model: str) -> Any:
 
 @app.command()
 def train(
-    config: Annotated[Path | None, typer.Option(help="TOML config ([model], [training], [data])")] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="TOML config ([model], [training], [data])")
+    ] = None,
     output: Annotated[Path | None, typer.Option(help="run folder (default runs/TIMESTAMP)")] = None,
-    train_data: Annotated[list[str] | None, typer.Option("--train", help="training file/folder or source name; repeatable")] = None,
-    dev: Annotated[str | None, typer.Option(help="dev file or source name (early stopping, calibration)")] = None,
-    eval_data: Annotated[list[str] | None, typer.Option("--eval", help="extra evaluation file; repeatable")] = None,
-    newsmtsc_dir: Annotated[str | None, typer.Option(help="folder with NewsMTSC train.jsonl/dev_*.jsonl")] = None,
+    train_data: Annotated[
+        list[str] | None,
+        typer.Option("--train", help="training file/folder or source name; repeatable"),
+    ] = None,
+    dev: Annotated[
+        str | None, typer.Option(help="dev file or source name (early stopping, calibration)")
+    ] = None,
+    eval_data: Annotated[
+        list[str] | None, typer.Option("--eval", help="extra evaluation file; repeatable")
+    ] = None,
+    newsmtsc_dir: Annotated[
+        str | None, typer.Option(help="folder with NewsMTSC train.jsonl/dev_*.jsonl")
+    ] = None,
     base_model: Annotated[str | None, typer.Option(help="HF model name or local folder")] = None,
     pooling: Annotated[str | None, typer.Option(help="cls | mean | target")] = None,
     max_length: Annotated[int | None, typer.Option(help="word pieces per window")] = None,
@@ -78,7 +91,9 @@ def train(
     learning_rate: Annotated[float | None, typer.Option()] = None,
     eval_every: Annotated[int | None, typer.Option(help="steps between dev evaluations")] = None,
     patience: Annotated[int | None, typer.Option()] = None,
-    class_weights: Annotated[bool | None, typer.Option("--class-weights/--no-class-weights")] = None,
+    class_weights: Annotated[
+        bool | None, typer.Option("--class-weights/--no-class-weights")
+    ] = None,
     seed: Annotated[int | None, typer.Option()] = None,
     fmt: FormatOpt = "auto",
     encoding: EncodingOpt = "utf-8",
@@ -88,7 +103,9 @@ def train(
     speaker_col: SpeakerCol = "speaker",
     id_col: IdCol = "id",
     skip_bad: SkipBad = False,
-    register_model: Annotated[bool, typer.Option("--register/--no-register", help="save to the BentoML store")] = True,
+    register_model: Annotated[
+        bool, typer.Option("--register/--no-register", help="save to the BentoML store")
+    ] = True,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
 ) -> None:
     """Fine-tune a stance model; save it as a folder and in the BentoML store; print the tag."""
@@ -99,20 +116,43 @@ def train(
     overrides: dict[str, dict[str, Any]] = {
         "model": {"base_model": base_model, "pooling": pooling, "max_length": max_length},
         "training": {
-            "epochs": epochs, "max_steps": max_steps, "batch_size": batch_size,
-            "learning_rate": learning_rate, "eval_every": eval_every, "patience": patience,
-            "class_weights": class_weights, "seed": seed, "progress": progress,
+            "epochs": epochs,
+            "max_steps": max_steps,
+            "batch_size": batch_size,
+            "learning_rate": learning_rate,
+            "eval_every": eval_every,
+            "patience": patience,
+            "class_weights": class_weights,
+            "seed": seed,
+            "progress": progress,
         },
         "data": {
-            "train": train_data or None, "dev": dev, "eval": eval_data or None,
-            "newsmtsc_dir": newsmtsc_dir, "skip_bad": skip_bad or None,
+            "train": train_data or None,
+            "dev": dev,
+            "eval": eval_data or None,
+            "newsmtsc_dir": newsmtsc_dir,
+            "skip_bad": skip_bad or None,
         },
     }
     # Format options only override the file when given (they are not the defaults).
-    flat = {"format": fmt, "encoding": encoding, "text_col": text_col, "target_col": target_col,
-            "label_col": label_col, "speaker_col": speaker_col, "id_col": id_col}
-    defaults = {"format": "auto", "encoding": "utf-8", "text_col": "text", "target_col": "target",
-                "label_col": "label", "speaker_col": "speaker", "id_col": "id"}
+    flat = {
+        "format": fmt,
+        "encoding": encoding,
+        "text_col": text_col,
+        "target_col": target_col,
+        "label_col": label_col,
+        "speaker_col": speaker_col,
+        "id_col": id_col,
+    }
+    defaults = {
+        "format": "auto",
+        "encoding": "utf-8",
+        "text_col": "text",
+        "target_col": "target",
+        "label_col": "label",
+        "speaker_col": "speaker",
+        "id_col": "id",
+    }
     overrides["data"].update({k: v for k, v in flat.items() if v != defaults[k]})
     if train_data and dev is None:
         overrides["data"]["dev"] = ""  # custom training data: no implicit NewsMTSC dev
@@ -121,7 +161,9 @@ def train(
     try:
         run = load_run_config(config or DEFAULT_CONFIG, overrides)
         out = output or Path("runs") / time.strftime("%Y%m%d-%H%M%S")
-        outcome = run_training(run, out, do_register=register_model, log=lambda m: typer.echo(m, err=True))
+        outcome = run_training(
+            run, out, do_register=register_model, log=lambda m: typer.echo(m, err=True)
+        )
     except KNOWN_ERRORS as err:
         _fail(err)
         return
@@ -151,14 +193,24 @@ def evaluate(
 
     try:
         classifier = _load_classifier(model)
-        options = DataOptions.from_dict({
-            "format": fmt, "encoding": encoding, "text_col": text_col, "target_col": target_col,
-            "label_col": label_col, "speaker_col": speaker_col, "id_col": id_col,
-            "skip_bad": skip_bad, "newsmtsc_dir": newsmtsc_dir,
-        })
+        options = DataOptions.from_dict(
+            {
+                "format": fmt,
+                "encoding": encoding,
+                "text_col": text_col,
+                "target_col": target_col,
+                "label_col": label_col,
+                "speaker_col": speaker_col,
+                "id_col": id_col,
+                "skip_bad": skip_bad,
+                "newsmtsc_dir": newsmtsc_dir,
+            }
+        )
         loaded = options.load(data)
         pairs = _pairs(loaded.examples, classifier.labels, options, data)
-        metrics = evaluate_model(classifier, pairs, report, batch_size, title=f"Evaluation on {data}")
+        metrics = evaluate_model(
+            classifier, pairs, report, batch_size, title=f"Evaluation on {data}"
+        )
     except KNOWN_ERRORS as err:
         _fail(err)
         return
@@ -192,7 +244,9 @@ def up(
     port: Annotated[int, typer.Option(help="HTTP port of the service")] = 3000,
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
     newsmtsc_dir: Annotated[str | None, typer.Option(help="folder with NewsMTSC files")] = None,
-    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="start the service after training")] = True,
+    serve: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="start the service after training")
+    ] = True,
 ) -> None:
     """Main job: train the default model if the BentoML store has none, then serve it."""
     from training.registry import MODEL_NAME, store_has_model
@@ -224,8 +278,17 @@ def up(
     if not serve:
         return
     root = Path(__file__).resolve().parent.parent
-    command = [sys.executable, "-m", "bentoml", "serve", "service.service:StanceService",
-               "--host", host, "--port", str(port)]
+    command = [
+        sys.executable,
+        "-m",
+        "bentoml",
+        "serve",
+        "service.service:StanceService",
+        "--host",
+        host,
+        "--port",
+        str(port),
+    ]
     typer.echo(f"serving on http://{host}:{port} ({' '.join(command[2:])})", err=True)
     raise typer.Exit(subprocess.call(command, cwd=root, env=os.environ.copy()))
 

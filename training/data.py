@@ -15,15 +15,22 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from model.config import DEFAULT_LABELS
 from model.labels import ALIAS_TO_LABEL, normalize_label
 from model.types import QueryError, StanceQuery
 
 FORMATS = ("auto", "newsmtsc", "jsonl", "csv", "tsv", "parquet")
-_EXTENSIONS = {".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl", ".csv": "csv",
-               ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
+_EXTENSIONS = {
+    ".jsonl": "jsonl",
+    ".json": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
 # NewsMTSC polarity floats -> labels (the loader maps them even without aliases).
 _NEWSMTSC_POLARITY = {2.0: "negative", 4.0: "neutral", 6.0: "positive"}
 
@@ -88,7 +95,11 @@ def detect_format(path: Path, encoding: str = "utf-8") -> str:
                         first = json.loads(raw.decode(encoding, errors="replace").lstrip("\ufeff"))
                     except json.JSONDecodeError:
                         break
-                    if isinstance(first, dict) and "sentence_normalized" in first and "targets" in first:
+                    if (
+                        isinstance(first, dict)
+                        and "sentence_normalized" in first
+                        and "targets" in first
+                    ):
                         return "newsmtsc"
                     break
     return fmt
@@ -236,7 +247,7 @@ def _read_delimited(
     with path.open("r", encoding=encoding, errors="surrogateescape", newline="") as handle:
         # TSV has no quoting convention: a tweet that starts with a quote mark is text, not a
         # quoted field (SemEval-2016 files are tab-separated with raw tweets).
-        quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
+        quoting: Literal[0, 1, 2, 3] = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
         reader = csv.reader(handle, delimiter=delimiter, quoting=quoting)
         header: list[str] | None = None
         for row in reader:
@@ -244,7 +255,9 @@ def _read_delimited(
             where = f"{path}:{line}"
             if header is None:
                 header = [h.lstrip("\ufeff").strip() for h in row]
-                missing = [c for c in (columns.text, columns.target, columns.label) if c not in header]
+                missing = [
+                    c for c in (columns.text, columns.target, columns.label) if c not in header
+                ]
                 if missing:
                     raise DataError(
                         f"{where}: header has no column(s) {missing}; found {header}. Map columns "
@@ -254,9 +267,12 @@ def _read_delimited(
             if not any(cell.strip() for cell in row):
                 continue
             if any("\udc80" <= ch <= "\udcff" for cell in row for ch in cell):
-                yield where, _Bad(
-                    f"bytes not valid {encoding} (pass --encoding, e.g. --encoding cp1252 "
-                    "for SemEval-2016 files)"
+                yield (
+                    where,
+                    _Bad(
+                        f"bytes not valid {encoding} (pass --encoding, e.g. --encoding cp1252 "
+                        "for SemEval-2016 files)"
+                    ),
                 )
                 continue
             if len(row) != len(header):
@@ -342,9 +358,7 @@ def _parse_newsmtsc(where: str, record: dict[str, Any]) -> list[StanceExample]:
                 f"field 'targets[{k}].polarity': {polarity!r} is not 2.0, 4.0 or 6.0"
             )
         ident = target.get("Input.gid") or (f"{base_id}#{k}" if base_id else None)
-        query = StanceQuery(
-            text=str(text), target=str(mention), mentions=((start, end),), id=ident
-        )
+        query = StanceQuery(text=str(text), target=str(mention), mentions=((start, end),), id=ident)
         examples.append(StanceExample(query=query, label=label, where=f"{where} targets[{k}]"))
     return examples
 
@@ -367,9 +381,7 @@ def resolve_labels(
         label = normalize_label(ex.label, labels, aliases=aliases)
         if label is None:
             hint = " or an alias" if aliases and set(labels) <= set(ALIAS_TO_LABEL.values()) else ""
-            problems.append(
-                f"{ex.where}: label {ex.label!r} is not one of {list(labels)}{hint}"
-            )
+            problems.append(f"{ex.where}: label {ex.label!r} is not one of {list(labels)}{hint}")
             continue
         try:
             ex.query.validate()

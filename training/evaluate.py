@@ -52,7 +52,9 @@ def evaluate_model(
         _plot_confusion(np.array(metrics["confusion"]), labels, folder / "confusion_matrix.png")
         bins = reliability_bins(probs, gold_arr)
         _plot_reliability(bins, metrics["ece"], folder / "reliability.png")
-        (folder / "report.md").write_text(_markdown(title, metrics, labels, classifier), encoding="utf-8")
+        (folder / "report.md").write_text(
+            _markdown(title, metrics, labels, classifier), encoding="utf-8"
+        )
     return metrics
 
 
@@ -102,7 +104,9 @@ def _plot_reliability(bins: list[dict[str, float]], ece: float, path: Path) -> N
     plt.close(fig)
 
 
-def _markdown(title: str, metrics: dict[str, Any], labels: list[str], model: StanceClassifier) -> str:
+def _markdown(
+    title: str, metrics: dict[str, Any], labels: list[str], model: StanceClassifier
+) -> str:
     lines = [
         f"# {title}",
         "",
@@ -118,7 +122,8 @@ def _markdown(title: str, metrics: dict[str, Any], labels: list[str], model: Sta
     for label in labels:
         c = metrics["per_class"][label]
         lines.append(
-            f"| {label} | {c['precision']:.3f} | {c['recall']:.3f} | {c['f1']:.3f} | {c['support']} |"
+            f"| {label} | {c['precision']:.3f} | {c['recall']:.3f} | {c['f1']:.3f} "
+            f"| {c['support']} |"
         )
     lines += ["", "![confusion](confusion_matrix.png) ![reliability](reliability.png)", ""]
     return "\n".join(lines)

@@ -30,7 +30,9 @@ def expected_calibration_error(probs: np.ndarray, gold: np.ndarray, bins: int = 
     return float(ece)
 
 
-def reliability_bins(probs: np.ndarray, gold: np.ndarray, bins: int = ECE_BINS) -> list[dict[str, float]]:
+def reliability_bins(
+    probs: np.ndarray, gold: np.ndarray, bins: int = ECE_BINS
+) -> list[dict[str, float]]:
     """Per-bin confidence, accuracy and count, for the reliability diagram."""
     confidence = probs.max(axis=1)
     correct = (probs.argmax(axis=1) == gold).astype(np.float64)
@@ -39,13 +41,15 @@ def reliability_bins(probs: np.ndarray, gold: np.ndarray, bins: int = ECE_BINS) 
     rows = []
     for b in range(bins):
         in_bin = which == b
-        rows.append({
-            "lower": float(edges[b]),
-            "upper": float(edges[b + 1]),
-            "count": int(in_bin.sum()),
-            "confidence": float(confidence[in_bin].mean()) if in_bin.any() else 0.0,
-            "accuracy": float(correct[in_bin].mean()) if in_bin.any() else 0.0,
-        })
+        rows.append(
+            {
+                "lower": float(edges[b]),
+                "upper": float(edges[b + 1]),
+                "count": int(in_bin.sum()),
+                "confidence": float(confidence[in_bin].mean()) if in_bin.any() else 0.0,
+                "accuracy": float(correct[in_bin].mean()) if in_bin.any() else 0.0,
+            }
+        )
     return rows
 
 
@@ -59,7 +63,7 @@ def classification_metrics(
         gold, pred, labels=idx, zero_division=0
     )
     return {
-        "n": int(len(gold)),
+        "n": len(gold),
         "macro_f1": float(np.mean(f1)),
         "accuracy": float(accuracy_score(gold, pred)) if len(gold) else 0.0,
         "ece": expected_calibration_error(probs, gold),

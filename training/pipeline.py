@@ -73,7 +73,9 @@ class DataOptions:
         for key in ("train", "eval"):
             if isinstance(merged[key], str):
                 merged[key] = [merged[key]]
-            if not isinstance(merged[key], list) or not all(isinstance(s, str) for s in merged[key]):
+            if not isinstance(merged[key], list) or not all(
+                isinstance(s, str) for s in merged[key]
+            ):
                 raise ArgsError(f"[data].{key}: expected a list of paths or source names")
         if not merged["train"]:
             raise ArgsError("[data].train: at least one training source is needed")
@@ -175,8 +177,10 @@ def run_training(
             classifier, pairs, out / "reports" / _slug(source), title=f"Evaluation on {source}"
         )
         evaluations[source] = _headline(metrics)
-        log(f"{source}: macro-F1 {metrics['macro_f1']:.4f} accuracy {metrics['accuracy']:.4f} "
-            f"ECE {metrics['ece']:.4f}")
+        log(
+            f"{source}: macro-F1 {metrics['macro_f1']:.4f} accuracy {metrics['accuracy']:.4f} "
+            f"ECE {metrics['ece']:.4f}"
+        )
     metadata = {
         "labels": list(labels),
         "base_model": config.base_model,
@@ -196,7 +200,9 @@ def run_training(
         "git_commit": git_commit(),
     }
     classifier.save(out / "model")
-    (out / "training_metadata.json").write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
+    (out / "training_metadata.json").write_text(
+        json.dumps(metadata, indent=2) + "\n", encoding="utf-8"
+    )
     tag = register(classifier, metadata) if do_register else None
     return TrainOutcome(output_dir=out, tag=tag, metadata=metadata)
 

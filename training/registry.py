@@ -23,7 +23,12 @@ def git_commit(cwd: Path | None = None) -> str | None:
     root = cwd or Path(__file__).resolve().parent.parent
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10, check=False
+            ["git", "rev-parse", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
         )
     except (OSError, subprocess.SubprocessError):
         return None
@@ -31,9 +36,7 @@ def git_commit(cwd: Path | None = None) -> str | None:
     return commit if out.returncode == 0 and commit else None
 
 
-def register(
-    classifier: StanceClassifier, metadata: dict[str, Any], name: str = MODEL_NAME
-) -> str:
+def register(classifier: StanceClassifier, metadata: dict[str, Any], name: str = MODEL_NAME) -> str:
     """Save ``classifier`` into the BentoML model store; returns the tag ('stance:version')."""
     import bentoml
 

@@ -182,7 +182,7 @@ class Trainer:
                 )  # (B, K)
                 loss = loss_fn(logits, labels)
                 optimizer.zero_grad(set_to_none=True)
-                loss.backward()  # type: ignore[no-untyped-call]
+                loss.backward()
                 torch.nn.utils.clip_grad_norm_(network.parameters(), args.max_grad_norm)
                 optimizer.step()
                 scheduler.step()
@@ -190,20 +190,29 @@ class Trainer:
                 result.examples_seen += len(idx)
                 elapsed = time.perf_counter() - started
                 bar.update(1)
-                bar.set_postfix(loss=f"{loss.item():.4f}", ex_s=f"{result.examples_seen / elapsed:.1f}")
+                bar.set_postfix(
+                    loss=f"{loss.item():.4f}", ex_s=f"{result.examples_seen / elapsed:.1f}"
+                )
                 record: dict[str, Any] = {"step": step, "loss": float(loss.item())}
                 if self.dev_data and (step % eval_every == 0 or step == total_steps):
                     dev, _, _ = self._evaluate(classifier)
                     f1 = dev.metrics["macro_f1"]
                     record.update(dev_macro_f1=f1, dev_accuracy=dev.metrics["accuracy"])
-                    bar.write(f"step {step}: dev macro-F1 {f1:.4f} accuracy {dev.metrics['accuracy']:.4f}")
+                    bar.write(
+                        f"step {step}: dev macro-F1 {f1:.4f} accuracy {dev.metrics['accuracy']:.4f}"
+                    )
                     if f1 > best_f1:
                         best_f1, bad_evals, result.best_step = f1, 0, step
-                        best_state = copy.deepcopy({k: v.cpu() for k, v in network.state_dict().items()})
+                        best_state = copy.deepcopy(
+                            {k: v.cpu() for k, v in network.state_dict().items()}
+                        )
                     else:
                         bad_evals += 1
                         if bad_evals >= args.patience:
-                            bar.write(f"early stop at step {step}: no dev improvement in {bad_evals} evaluations")
+                            bar.write(
+                                f"early stop at step {step}: no dev improvement in "
+                                f"{bad_evals} evaluations"
+                            )
                             stop = True
                     network.train()
                 result.history.append(record)

@@ -8,8 +8,12 @@ from model.encoding import EncodedWindow
 
 def _window(n: int, i: int = 0) -> EncodedWindow:
     return EncodedWindow(
-        query_index=i, start=0, end=n, input_ids=list(range(1, n + 1)),
-        token_type_ids=[0] * n, target_positions=[0],
+        query_index=i,
+        start=0,
+        end=n,
+        input_ids=list(range(1, n + 1)),
+        token_type_ids=[0] * n,
+        target_positions=[0],
     )
 
 

@@ -17,7 +17,9 @@ QUERIES = [
         id="q1",
     ),
     StanceQuery(text="Critics accused the agency of hiding costs.", target="the agency", id="q2"),
-    StanceQuery(text="The delegation arrived in Geneva on Tuesday.", target="energy policy", id="q3"),
+    StanceQuery(
+        text="The delegation arrived in Geneva on Tuesday.", target="energy policy", id="q3"
+    ),
 ]
 
 
@@ -67,7 +69,12 @@ def test_temperature_changes_confidence_not_the_label(trained):
 
 def test_evidence_offsets_point_into_the_original_text(trained):
     filler = "Officials toured the harbour and the new terminal. " * 30
-    text = "BREAKING\n\n" + filler + "The mayor called the ferry operator a disgrace to the city. " + filler
+    text = (
+        "BREAKING\n\n"
+        + filler
+        + "The mayor called the ferry operator a disgrace to the city. "
+        + filler
+    )
     pred = trained.predict([StanceQuery(text=text, target="the ferry operator")])[0]
     assert pred.windows == 1 and pred.mentions_found == 1
     (ev,) = pred.evidence

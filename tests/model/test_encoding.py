@@ -41,7 +41,9 @@ def test_given_offsets_override_string_matching(base_classifier, encoder):
     text = "Smith met Smith's brother."
     query = StanceQuery(text=text, target="Smith", mentions=((10, 15),))
     (window,) = encoder.encode(query).windows
-    assert "[SEP] smith met <t> smith </t> ' s brother" in _decode(base_classifier, window.input_ids)
+    assert "[SEP] smith met <t> smith </t> ' s brother" in _decode(
+        base_classifier, window.input_ids
+    )
 
 
 def test_topic_target_absent_from_text_pools_the_query(base_classifier, encoder):
@@ -54,9 +56,12 @@ def test_topic_target_absent_from_text_pools_the_query(base_classifier, encoder)
 
 
 def _article(n_filler: int) -> tuple[str, list[int]]:
-    filler = [f"Paragraph {i} describes the weather and the roads in some detail." for i in range(n_filler)]
+    filler = [
+        f"Paragraph {i} describes the weather and the roads in some detail."
+        for i in range(n_filler)
+    ]
     key = "The governor said the new railway was a disaster for the valley."
-    sentences = filler[: n_filler // 2] + [key] + filler[n_filler // 2 :]
+    sentences = [*filler[: n_filler // 2], key, *filler[n_filler // 2 :]]
     text = " ".join(sentences)
     return text, [text.index(key)]
 
