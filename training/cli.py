@@ -293,8 +293,24 @@ def up(
     raise typer.Exit(subprocess.call(command, cwd=root, env=os.environ.copy()))
 
 
+PLUGIN_GROUP = "stance.commands"
+
+
+def _register_plugins() -> None:
+    """Add commands that other packages declare under the ``stance.commands`` entry-point group.
+
+    The serving package contributes `score` (and more) this way, so this module never imports
+    it: imports flow service -> model <- training, and the CLI stays one `stance` command.
+    """
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group=PLUGIN_GROUP):
+        app.command(name=entry.name)(entry.load())
+
+
 def main() -> None:
     """Console-script entry point."""
+    _register_plugins()
     app()
 
 
