@@ -1,0 +1,832 @@
+"""Streaming readers for unlabelled news archives: JSONL, CSV/TSV, Parquet, folders of .txt/.jsonl.
+
+An archive is a list of :class:`ArchiveFile` (one for a single file; a folder becomes its
+supported files sorted by relative path). Its records are numbered 0, 1, 2, ... in that
+order; the number (``index``) is what resumable scoring cuts into parts, so every reader here
+is deterministic and counts exactly the records it would yield:
+
+* JSONL: one record per non-blank line (the line number is kept for error rows);
+* CSV/TSV: one record per non-blank data row (the physical line where the row starts);
+* Parquet: one record per row (1-based row number);
+* ``.txt`` inside a folder: one record per file, the whole file is the text.
+
+Nothing is loaded whole: files are read line by line (a line longer than any record allowed
+by ``max_chars`` is skipped without being kept in memory), Parquet row group by row group.
+Records already scored can be skipped cheaply (no decoding, no JSON parsing). Only a folder's
+file list (names, sizes, times: a few hundred bytes per file) is held, never the texts.
+
+Bad records never stop a read: they come back as records with ``error`` set (where and why),
+so the caller can write them to an errors file and go on. Problems that make a whole file
+unusable (no such file, a CSV header or Parquet schema without the text column) raise
+:class:`ArchiveError` before anything is scored.
+
+This module is specialised for unlabelled archives and deliberately independent of
+``training/`` (the serving side must not import training code).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Literal
+
+FORMATS = ("auto", "jsonl", "csv", "tsv", "parquet", "folder")
+_EXTENSIONS = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+# Files a folder archive may hold; anything else in the folder is reported and skipped.
+_FOLDER_KINDS = {".txt": "txt", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+DEFAULT_MAX_CHARS = 1_000_000
+# Length of generated ids in hex digits (80 bits: no collision in any realistic archive).
+GENERATED_ID_HEX = 20
+
+Kind = Literal["jsonl", "csv", "tsv", "parquet", "txt"]
+
+
+class ScoringError(ValueError):
+    """Scoring cannot go on; the message says what was found and how to fix it."""
+
+
+class ArchiveError(ScoringError):
+    """The input archive or a reading option is unusable as a whole."""
+
+
+@dataclass(frozen=True)
+class FieldMap:
+    """Which field/column of a record holds what; ``None`` means the archive has no such field."""
+
+    text: str = "text"
+    target: str = "target"
+    speaker: str | None = "speaker"
+    id: str | None = "id"
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read an archive.
+
+    Attributes:
+        fmt: one of :data:`FORMATS`; ``auto`` goes by the extension (a folder is ``folder``).
+        fields: field mapping.
+        encoding: text encoding of JSONL/CSV/TSV/.txt files.
+        default_targets: targets for records that have none (required for .txt files).
+        max_chars: texts longer than this become error rows.
+    """
+
+    fmt: str = "auto"
+    fields: FieldMap = field(default_factory=FieldMap)
+    encoding: str = "utf-8"
+    default_targets: tuple[str, ...] = ()
+    max_chars: int = DEFAULT_MAX_CHARS
+
+    def validate(self) -> None:
+        """Raise ArchiveError naming the first bad option."""
+        if self.fmt not in FORMATS:
+            raise ArchiveError(f"unknown format {self.fmt!r}; choose one of {', '.join(FORMATS)}")
+        try:
+            codecs.lookup(self.encoding)
+        except LookupError:
+            raise ArchiveError(
+                f"unknown encoding {self.encoding!r}; use e.g. utf-8 or cp1252"
+            ) from None
+        if self.max_chars < 1:
+            raise ArchiveError(f"--max-chars must be at least 1, found {self.max_chars}")
+        if not self.fields.text or not self.fields.target:
+            raise ArchiveError("--text-col and --target-col must not be empty")
+        for target in self.default_targets:
+            if not target.strip():
+                raise ArchiveError("--target must not be empty")
+
+    @property
+    def max_line_bytes(self) -> int:
+        """Longest JSONL line worth parsing: ``max_chars`` characters JSON-escaped (6 bytes
+        for a \\uXXXX escape) plus room for the other fields. Longer lines are error rows."""
+        return self.max_chars * 6 + (1 << 20)
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveFile:
+    """One file of an archive.
+
+    Attributes:
+        path: where it is.
+        name: how rows and errors refer to it (file name; path relative to a folder input).
+        kind: how to read it.
+        size / mtime_ns: part of the input fingerprint (a changed input refuses to resume).
+    """
+
+    path: Path
+    name: str
+    kind: Kind
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveRecord:
+    """One input record, or why it cannot be scored (``error`` set).
+
+    ``line`` is set for JSONL/CSV/TSV, ``row`` for Parquet, neither for a .txt file.
+    """
+
+    index: int
+    file: str
+    id: str
+    line: int | None = None
+    row: int | None = None
+    text: str = ""
+    targets: tuple[str, ...] = ()
+    speaker: str | None = None
+    error: str | None = None
+
+    @property
+    def where(self) -> str:
+        """Human-readable location: ``file:line 12``, ``file:row 3`` or ``file``."""
+        if self.line is not None:
+            return f"{self.file}:line {self.line}"
+        if self.row is not None:
+            return f"{self.file}:row {self.row}"
+        return self.file
+
+    def error_row(self, reason: str, target: str | None = None) -> dict[str, Any]:
+        """The errors-file row for this record (or for one of its targets)."""
+        row: dict[str, Any] = {"index": self.index, "id": self.id, "file": self.file}
+        if self.line is not None:
+            row["line"] = self.line
+        if self.row is not None:
+            row["row"] = self.row
+        if target is not None:
+            row["target"] = target
+        row["reason"] = reason
+        return row
+
+
+# ------------------------------------------------------------------------------- planning
+def plan_archive(path: str | Path, options: ReadOptions) -> tuple[list[ArchiveFile], list[str]]:
+    """The files of an archive in record order, and the names of folder files skipped.
+
+    Checks what can be checked before scoring: the path exists, the format is known, CSV
+    headers and Parquet schemas have the mapped columns. Raises ArchiveError otherwise.
+    """
+    options.validate()
+    root = Path(path).expanduser()
+    if root.is_dir():
+        if options.fmt not in ("auto", "folder"):
+            raise ArchiveError(
+                f"{root} is a folder, but --format is {options.fmt!r}; use --format auto"
+            )
+        return _plan_folder(root, options)
+    if not root.is_file():
+        raise ArchiveError(f"{root}: no such file or folder")
+    if options.fmt == "folder":
+        raise ArchiveError(f"{root} is a file, but --format is 'folder'")
+    kind = options.fmt if options.fmt != "auto" else _EXTENSIONS.get(root.suffix.lower())
+    if kind is None:
+        raise ArchiveError(
+            f"{root}: cannot tell the format from the extension {root.suffix!r}; pass --format, "
+            f"one of {', '.join(FORMATS[1:-1])}"
+        )
+    stat = root.stat()
+    archive_file = ArchiveFile(root, root.name, _as_kind(kind), stat.st_size, stat.st_mtime_ns)
+    _check_columns(archive_file, options)
+    return [archive_file], []
+
+
+def _as_kind(kind: str) -> Kind:
+    if kind == "jsonl":
+        return "jsonl"
+    if kind == "csv":
+        return "csv"
+    if kind == "tsv":
+        return "tsv"
+    if kind == "parquet":
+        return "parquet"
+    if kind == "txt":
+        return "txt"
+    raise ArchiveError(f"unknown format {kind!r}; choose one of {', '.join(FORMATS)}")
+
+
+def _plan_folder(root: Path, options: ReadOptions) -> tuple[list[ArchiveFile], list[str]]:
+    files: list[ArchiveFile] = []
+    skipped: list[str] = []
+    # os.walk order is arbitrary: sort names so record numbers (and thus parts) are stable.
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in filenames:
+            if name.startswith("."):
+                continue
+            path = Path(dirpath) / name
+            rel = path.relative_to(root).as_posix()
+            kind = _FOLDER_KINDS.get(path.suffix.lower())
+            if kind is None:
+                skipped.append(rel)
+                continue
+            stat = path.stat()
+            files.append(ArchiveFile(path, rel, _as_kind(kind), stat.st_size, stat.st_mtime_ns))
+    files.sort(key=lambda f: f.name)
+    skipped.sort()
+    if not files:
+        raise ArchiveError(
+            f"{root}: folder has no .txt or .jsonl files (one article per .txt file, or JSONL)"
+        )
+    if any(f.kind == "txt" for f in files) and not options.default_targets:
+        raise ArchiveError(
+            f"{root}: .txt files carry no target; pass the target(s) to score with --target"
+        )
+    return files, skipped
+
+
+def _check_columns(archive_file: ArchiveFile, options: ReadOptions) -> None:
+    """Fail early when a CSV/TSV header or a Parquet schema lacks a mapped column."""
+    if archive_file.kind in ("csv", "tsv"):
+        with _open_text(archive_file.path, options.encoding) as handle:
+            reader = _csv_reader(handle, archive_file.kind)
+            header = next(reader, None)
+        if header is None:
+            raise ArchiveError(f"{archive_file.path}: empty file (no header row)")
+        names = [h.lstrip("\ufeff").strip() for h in header]
+        where = f"{archive_file.path}:line 1"
+    elif archive_file.kind == "parquet":
+        names = _parquet_file(archive_file.path).schema_arrow.names
+        where = str(archive_file.path)
+    else:
+        return
+    _require_columns(names, options, where)
+
+
+def _require_columns(names: list[str], options: ReadOptions, where: str) -> None:
+    fields = options.fields
+    missing = [fields.text] if fields.text not in names else []
+    if fields.target not in names and not options.default_targets:
+        missing.append(fields.target)
+    if missing:
+        raise ArchiveError(
+            f"{where}: no column(s) {missing}; found {names}. Map the columns with "
+            "--text-col / --target-col, or pass --target to score every record against "
+            "fixed targets"
+        )
+
+
+def input_fingerprint(files: Iterable[ArchiveFile]) -> str:
+    """Digest of names, sizes and modification times: changes when the input changes.
+
+    Cheap on purpose (no hashing of contents): archives are large, and a resumed run that
+    read a different input would silently mix two archives in one output.
+    """
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(f"{f.name}\0{f.kind}\0{f.size}\0{f.mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def generated_id(file_name: str, location: str) -> str:
+    """Stable id of a record without one: hash of its file name and line/row."""
+    digest = hashlib.sha1(f"{file_name}:{location}".encode(), usedforsecurity=False)
+    return digest.hexdigest()[:GENERATED_ID_HEX]
+
+
+# ------------------------------------------------------------------------------- reading
+Skip = Callable[[int], bool]
+
+
+def _never(_: int) -> bool:
+    return False
+
+
+def _always(_: int) -> bool:
+    return True
+
+
+def iter_records(
+    files: list[ArchiveFile], options: ReadOptions, skip: Skip = _never
+) -> Iterator[ArchiveRecord]:
+    """Records of the whole archive in order; indices for which ``skip`` is true are counted
+    but neither decoded nor yielded (resuming past work that is already committed)."""
+    offset = 0
+    for archive_file in files:
+        count = 0
+        for position, record in read_file(archive_file, options, offset, skip):
+            count = position + 1
+            if record is not None:
+                yield record
+        offset += count
+
+
+def count_records(archive_file: ArchiveFile, options: ReadOptions) -> int:
+    """Number of records in a file, counted by the very reader that yields them."""
+    if archive_file.kind == "txt":
+        return 1
+    if archive_file.kind == "parquet":
+        return int(_parquet_file(archive_file.path).metadata.num_rows)
+    count = 0
+    for position, _ in read_file(archive_file, options, 0, _always):
+        count = position + 1
+    return count
+
+
+def read_file(
+    archive_file: ArchiveFile,
+    options: ReadOptions,
+    offset: int,
+    skip: Skip = _never,
+    source: IO[bytes] | Any | None = None,
+) -> Iterator[tuple[int, ArchiveRecord | None]]:
+    """``(position in file, record)`` for every record of one file; record is None when
+    ``skip(offset + position)`` is true. ``source`` is an open binary stream to read instead
+    of opening ``archive_file.path`` (Ray hands its readers an Arrow stream); for Parquet it
+    must allow random access."""
+    if archive_file.kind == "txt":
+        yield 0, None if skip(offset) else _read_txt(archive_file, options, offset, source)
+    elif archive_file.kind == "jsonl":
+        yield from _read_jsonl(archive_file, options, offset, skip, source)
+    elif archive_file.kind in ("csv", "tsv"):
+        yield from _read_delimited(archive_file, options, offset, skip, source)
+    else:
+        yield from _read_parquet(archive_file, options, offset, skip, source)
+
+
+def _open_text(path: Path, encoding: str) -> IO[str]:
+    # surrogateescape keeps undecodable bytes visible per record instead of failing the file.
+    return path.open("r", encoding=encoding, errors="surrogateescape", newline="")
+
+
+def _binary(archive_file: ArchiveFile, source: Any | None) -> IO[bytes]:
+    if source is None:
+        return archive_file.path.open("rb")
+    # Arrow streams are raw-ish: buffer them for readline(limit) and text decoding.
+    return io.BufferedReader(source)
+
+
+def _read_txt(
+    archive_file: ArchiveFile, options: ReadOptions, index: int, source: Any | None
+) -> ArchiveRecord:
+    ident = archive_file.name[: -len(Path(archive_file.name).suffix) or None]
+    base = ArchiveRecord(index=index, file=archive_file.name, id=ident)
+    # Cheapest check first: a file this large cannot be under the limit in any encoding we
+    # read (4 bytes per character at most), so it is never read into memory.
+    if archive_file.size > options.max_chars * 4:
+        return _with_error(
+            base,
+            f"file is {archive_file.size} bytes, longer than --max-chars {options.max_chars} "
+            "allows; split the article or raise --max-chars",
+        )
+    raw = archive_file.path.read_bytes() if source is None else source.read()
+    text = _decode(raw, options.encoding)
+    if isinstance(text, _Bad):
+        return _with_error(base, text.reason)
+    return _text_record(base, text.lstrip("\ufeff"), options)
+
+
+def _with_error(record: ArchiveRecord, reason: str) -> ArchiveRecord:
+    return ArchiveRecord(
+        index=record.index,
+        file=record.file,
+        id=record.id,
+        line=record.line,
+        row=record.row,
+        error=reason,
+    )
+
+
+@dataclass(frozen=True)
+class _Bad:
+    reason: str
+
+
+def _decode(raw: bytes, encoding: str) -> str | _Bad:
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as err:
+        return _Bad(
+            f"bytes not valid {encoding} at byte {err.start + 1} "
+            "(pass --encoding, e.g. --encoding cp1252)"
+        )
+
+
+def _lines(handle: IO[bytes], max_bytes: int) -> Iterator[tuple[int, bytes | None, int]]:
+    """``(line number, bytes, length)``; bytes is None for a line over ``max_bytes``, whose
+    rest is read and dropped piece by piece so one huge line never sits in memory."""
+    number = 0
+    while True:
+        raw = handle.readline(max_bytes + 1)
+        if not raw:
+            return
+        number += 1
+        if len(raw) <= max_bytes or raw.endswith(b"\n"):
+            yield number, raw, len(raw)
+            continue
+        length = len(raw)
+        while True:
+            piece = handle.readline(1 << 20)
+            length += len(piece)
+            if not piece or piece.endswith(b"\n"):
+                break
+        yield number, None, length
+
+
+def _is_blank(raw: bytes | None) -> bool:
+    return raw is not None and not raw.strip()
+
+
+def _read_jsonl(
+    archive_file: ArchiveFile,
+    options: ReadOptions,
+    offset: int,
+    skip: Skip,
+    source: Any | None,
+) -> Iterator[tuple[int, ArchiveRecord | None]]:
+    handle = _binary(archive_file, source)
+    try:
+        position = -1
+        for number, raw, length in _lines(handle, options.max_line_bytes):
+            if _is_blank(raw):
+                continue
+            position += 1
+            index = offset + position
+            if skip(index):
+                yield position, None
+                continue
+            location = f"line {number}"
+            base = ArchiveRecord(
+                index=index,
+                file=archive_file.name,
+                id=generated_id(archive_file.name, location),
+                line=number,
+            )
+            if raw is None:
+                yield (
+                    position,
+                    _with_error(
+                        base,
+                        f"line is {length} bytes, longer than any record --max-chars "
+                        f"{options.max_chars} allows; split the article or raise --max-chars",
+                    ),
+                )
+                continue
+            yield position, _parse_jsonl_line(base, raw, number, options)
+    finally:
+        if source is None:
+            handle.close()
+
+
+def _parse_jsonl_line(
+    base: ArchiveRecord, raw: bytes, number: int, options: ReadOptions
+) -> ArchiveRecord:
+    line = _decode(raw, options.encoding)
+    if isinstance(line, _Bad):
+        return _with_error(base, line.reason)
+    if number == 1:
+        line = line.lstrip("\ufeff")
+    try:
+        # Without the line break, an error at the end of the line gets its real column.
+        obj = json.loads(line.rstrip("\r\n"))
+    except json.JSONDecodeError as err:
+        return _with_error(base, f"invalid JSON ({err.msg} at column {err.colno})")
+    if not isinstance(obj, dict):
+        return _with_error(base, f"expected a JSON object, found {_type_name(obj)}")
+    return _from_mapping(base, obj, options, split_strings=False)
+
+
+def _csv_reader(handle: IO[str], kind: str) -> Any:
+    # Long articles are legitimate; --max-chars (not the csv module) decides what is too long.
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    # TSV has no quoting convention: a text that starts with a quote mark is text.
+    quoting: Literal[0, 1, 2, 3] = csv.QUOTE_NONE if kind == "tsv" else csv.QUOTE_MINIMAL
+    return csv.reader(handle, delimiter="\t" if kind == "tsv" else ",", quoting=quoting)
+
+
+def _read_delimited(
+    archive_file: ArchiveFile,
+    options: ReadOptions,
+    offset: int,
+    skip: Skip,
+    source: Any | None,
+) -> Iterator[tuple[int, ArchiveRecord | None]]:
+    wrapper: io.TextIOWrapper | None = None
+    if source is None:
+        handle = _open_text(archive_file.path, options.encoding)
+    else:
+        handle = wrapper = io.TextIOWrapper(
+            io.BufferedReader(source),
+            encoding=options.encoding,
+            errors="surrogateescape",
+            newline="",
+        )
+    try:
+        reader = _csv_reader(handle, archive_file.kind)
+        header: list[str] | None = None
+        position = -1
+        last_line = 0
+        while True:
+            start_line = last_line + 1
+            try:
+                row = next(reader)
+                problem = None
+            except StopIteration:
+                return
+            except csv.Error as err:
+                row, problem = None, f"malformed CSV row ({err})"
+            last_line = reader.line_num
+            if header is None:
+                if row is None:
+                    raise ArchiveError(f"{archive_file.path}:line 1: unreadable header ({problem})")
+                header = [h.lstrip("\ufeff").strip() for h in row]
+                _require_columns(header, options, f"{archive_file.path}:line 1")
+                continue
+            if row is not None and not any(cell.strip() for cell in row):
+                continue
+            position += 1
+            index = offset + position
+            if skip(index):
+                yield position, None
+                continue
+            location = f"line {start_line}"
+            base = ArchiveRecord(
+                index=index,
+                file=archive_file.name,
+                id=generated_id(archive_file.name, location),
+                line=start_line,
+            )
+            yield position, _parse_csv_row(base, header, row, problem, options)
+    finally:
+        if wrapper is not None:
+            wrapper.detach()  # Ray closes its own stream
+        else:
+            handle.close()
+
+
+def _parse_csv_row(
+    base: ArchiveRecord,
+    header: list[str],
+    row: list[str] | None,
+    problem: str | None,
+    options: ReadOptions,
+) -> ArchiveRecord:
+    if row is None:
+        return _with_error(base, problem or "malformed CSV row")
+    if len(row) != len(header):
+        return _with_error(base, f"expected {len(header)} fields (as the header), found {len(row)}")
+    values = dict(zip(header, row, strict=True))
+    for column, cell in values.items():
+        if _has_undecodable(cell):
+            # Keep the record's own id on its error row when that cell itself is readable.
+            id_cell = values.get(options.fields.id or "", "")
+            ident = id_cell.strip() if id_cell.strip() and not _has_undecodable(id_cell) else None
+            return _with_error(
+                base if ident is None else _replace_id(base, ident),
+                f"column '{column}': bytes not valid {options.encoding} "
+                "(pass --encoding, e.g. --encoding cp1252)",
+            )
+    return _from_mapping(base, values, options, split_strings=True)
+
+
+def _has_undecodable(cell: str) -> bool:
+    """Bytes that did not decode come back from surrogateescape as U+DC80..U+DCFF."""
+    return any("\udc80" <= ch <= "\udcff" for ch in cell)
+
+
+def _parquet_file(path: Path | Any) -> Any:
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.ParquetFile(path)
+    except Exception as err:  # pyarrow raises several error types for unreadable files
+        raise ArchiveError(f"{path}: not a readable Parquet file ({err})") from None
+
+
+def _read_parquet(
+    archive_file: ArchiveFile,
+    options: ReadOptions,
+    offset: int,
+    skip: Skip,
+    source: Any | None,
+) -> Iterator[tuple[int, ArchiveRecord | None]]:
+    parquet = _parquet_file(source if source is not None else archive_file.path)
+    names = parquet.schema_arrow.names
+    _require_columns(names, options, str(archive_file.path))
+    fields = options.fields
+    wanted = [c for c in (fields.text, fields.target, fields.speaker, fields.id) if c in names]
+    columns = list(dict.fromkeys(wanted))
+    position = 0
+    for group in range(parquet.metadata.num_row_groups):
+        rows = parquet.metadata.row_group(group).num_rows
+        first = offset + position
+        # Row groups wholly committed are not even decoded.
+        if all(skip(first + k) for k in range(rows)):
+            for _ in range(rows):
+                yield position, None
+                position += 1
+            continue
+        for batch in parquet.iter_batches(batch_size=1024, row_groups=[group], columns=columns):
+            for values in batch.to_pylist():
+                index = offset + position
+                if skip(index):
+                    yield position, None
+                else:
+                    location = f"row {position + 1}"
+                    base = ArchiveRecord(
+                        index=index,
+                        file=archive_file.name,
+                        id=generated_id(archive_file.name, location),
+                        row=position + 1,
+                    )
+                    yield position, _from_mapping(base, values, options, split_strings=False)
+                position += 1
+
+
+# ------------------------------------------------------------------------------- fields
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {dict: "object", list: "list", str: "string", bool: "boolean"}.get(
+        type(value), type(value).__name__
+    )
+
+
+class _FieldError(ValueError):
+    """One field of a record is unusable."""
+
+
+def _from_mapping(
+    base: ArchiveRecord, obj: dict[str, Any], options: ReadOptions, split_strings: bool
+) -> ArchiveRecord:
+    fields = options.fields
+    try:
+        text = _text(obj, fields.text, options.max_chars)
+        targets = _targets(obj, fields.target, options.default_targets, split_strings)
+        speaker = _optional_string(obj, fields.speaker) if fields.speaker else None
+        ident = _identifier(obj, fields.id) if fields.id else None
+    except _FieldError as err:
+        reason = str(err)
+        ident = _safe_identifier(obj, fields.id)
+        record = base if ident is None else _replace_id(base, ident)
+        return _with_error(record, reason)
+    return ArchiveRecord(
+        index=base.index,
+        file=base.file,
+        id=ident if ident is not None else base.id,
+        line=base.line,
+        row=base.row,
+        text=text,
+        targets=targets,
+        speaker=speaker,
+    )
+
+
+def _replace_id(record: ArchiveRecord, ident: str) -> ArchiveRecord:
+    return ArchiveRecord(
+        index=record.index, file=record.file, id=ident, line=record.line, row=record.row
+    )
+
+
+def _safe_identifier(obj: dict[str, Any], name: str | None) -> str | None:
+    """The record's own id for its error row when it is usable, else None (generated id)."""
+    if not name:
+        return None
+    try:
+        return _identifier(obj, name)
+    except _FieldError:
+        return None
+
+
+def _missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and value != value:  # NaN from pandas-written Parquet
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def _text(obj: dict[str, Any], name: str, max_chars: int) -> str:
+    if name not in obj:
+        raise _FieldError(f"field '{name}' is missing (map the text field with --text-col)")
+    value = obj[name]
+    if _missing(value):
+        raise _FieldError(f"field '{name}' is empty")
+    if not isinstance(value, str):
+        raise _FieldError(f"field '{name}': expected a string, found {_type_name(value)}")
+    _check_encodable(value, name)
+    if len(value) > max_chars:
+        raise _FieldError(
+            f"field '{name}' has {len(value)} characters, over --max-chars {max_chars}; "
+            "split the article or raise --max-chars"
+        )
+    return value
+
+
+def _targets(
+    obj: dict[str, Any], name: str, defaults: tuple[str, ...], split_strings: bool
+) -> tuple[str, ...]:
+    value = obj.get(name)
+    if _missing(value):
+        if defaults:
+            return defaults
+        raise _FieldError(
+            f"field '{name}' is missing or empty (map it with --target-col, or pass --target "
+            "to score every record against fixed targets)"
+        )
+    items: list[Any]
+    if isinstance(value, str):
+        stripped = value.strip()
+        if split_strings and stripped.startswith("["):
+            try:
+                parsed = json.loads(stripped)
+            except json.JSONDecodeError as err:
+                raise _FieldError(
+                    f"field '{name}': looks like a JSON list but is not valid JSON ({err.msg} at "
+                    f"column {err.colno})"
+                ) from None
+            if not isinstance(parsed, list):
+                raise _FieldError(
+                    f"field '{name}': expected a JSON list, found {_type_name(parsed)}"
+                )
+            items = parsed
+        elif split_strings:
+            # CSV cells hold several targets as 'a; b'; empty pieces (a trailing ';') are noise.
+            items = [piece for piece in stripped.split(";") if piece.strip()]
+        else:
+            items = [value]
+    elif isinstance(value, list | tuple):
+        items = list(value)
+    else:
+        raise _FieldError(
+            f"field '{name}': expected a string or a list of strings, found {_type_name(value)}"
+        )
+    if not items:
+        raise _FieldError(f"field '{name}': the list of targets is empty")
+    targets: list[str] = []
+    for k, item in enumerate(items, start=1):
+        if not isinstance(item, str) or not item.strip():
+            raise _FieldError(
+                f"field '{name}': target {k} must be a non-empty string, found {item!r}"
+            )
+        _check_encodable(item, name)
+        targets.append(item.strip())
+    # A target listed twice would give two identical rows: keep the first, in order.
+    return tuple(dict.fromkeys(targets))
+
+
+def _optional_string(obj: dict[str, Any], name: str) -> str | None:
+    value = obj.get(name)
+    if _missing(value):
+        return None
+    if not isinstance(value, str):
+        raise _FieldError(f"field '{name}': expected a string or null, found {_type_name(value)}")
+    _check_encodable(value, name)
+    return value.strip()
+
+
+def _identifier(obj: dict[str, Any], name: str) -> str | None:
+    value = obj.get(name)
+    if _missing(value):
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise _FieldError(
+            f"field '{name}': expected a string or an integer, found {_type_name(value)}"
+        )
+    if isinstance(value, str):
+        _check_encodable(value, name)
+    return str(value).strip()
+
+
+def _check_encodable(value: str, name: str) -> None:
+    """JSON may escape a lone surrogate (\\ud800) that no UTF-8 output can hold."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise _FieldError(
+            f"field '{name}': contains an unpaired surrogate escape at character {err.start + 1}"
+        ) from None
+
+
+def _text_record(base: ArchiveRecord, text: str, options: ReadOptions) -> ArchiveRecord:
+    """A record from a plain text (a .txt file): the default targets apply."""
+    if not text.strip():
+        return _with_error(base, "file is empty")
+    if len(text) > options.max_chars:
+        return _with_error(
+            base,
+            f"text has {len(text)} characters, over --max-chars {options.max_chars}; "
+            "split the article or raise --max-chars",
+        )
+    return ArchiveRecord(
+        index=base.index,
+        file=base.file,
+        id=base.id,
+        text=text,
+        targets=options.default_targets,
+    )
