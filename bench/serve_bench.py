@@ -84,7 +84,7 @@ def lone_latencies(url: str, items: list[dict[str, object]], n: int) -> list[flo
 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main() -> None:
@@ -120,9 +120,21 @@ def main() -> None:
     url = f"http://127.0.0.1:{port}"
     log = open(Path(home) / "serve.log", "wb")  # noqa: SIM115 - closed at the end
     server = subprocess.Popen(
-        [sys.executable, "-m", "bentoml", "serve", "service.service:StanceService",
-         "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "bentoml",
+            "serve",
+            "service.service:StanceService",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     sampler = RssSampler(server.pid)
     sampler.start()
