@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from model import QueryError, StanceClassifier, StancePrediction, StanceQuery
+from model.types import QueryError, StancePrediction, StanceQuery
 from service.batcher import ContinuousBatcher
 from service.middleware import StanceMiddleware
 from service.schemas import (
@@ -84,6 +84,10 @@ class StanceService:
         stored = self.model_ref
         self.tag = str(stored.tag)
         self.metadata: dict[str, Any] = dict(stored.info.metadata)
+        # Imported here, not at module level: the BentoML arbiter process imports this module
+        # too, and must not load torch just to route requests.
+        from model.classifier import StanceClassifier
+
         self.classifier = StanceClassifier.load(stored.path, **_backend_kwargs())
         self.batcher: ContinuousBatcher[StanceQuery, StancePrediction] = ContinuousBatcher(
             self._predict_many, max_items=MAX_ITEMS_PER_CALL
