@@ -7,6 +7,8 @@ Saved folder layout (a plain Hugging Face-style folder; safetensors only, never 
     model.safetensors       encoder weights (markers' embeddings included)
     head.safetensors        classification head
     tokenizer.json, ...     tokenizer with the target markers as special tokens
+    model.onnx, model.int8.onnx, export_report.json
+                            exported backends, when `export` ran (see model/onnx_backend.py)
 """
 
 from __future__ import annotations
@@ -21,11 +23,18 @@ import torch
 from safetensors.torch import load_file, save_file
 from transformers import AutoModel, AutoTokenizer
 
-from model.backends import LogitsBackend, TorchBackend
+from model.backends import (
+    LogitsBackend,
+    TorchBackend,
+    carry_backend_files,
+    default_num_threads,
+    require_backend,
+)
 from model.batching import length_buckets, pad_batch
 from model.config import ConfigError, StanceConfig
 from model.encoding import EncodedQuery, EncodedWindow, QueryEncoder
 from model.network import StanceNetwork, load_encoder_source_error, resolve_base_model
+from model.text import Span, split_sentences
 from model.types import Evidence, QueryError, StancePrediction, StanceQuery
 
 HEAD_FILENAME = "head.safetensors"
@@ -62,6 +71,9 @@ class StanceClassifier:
         self.backend: LogitsBackend = TorchBackend(
             self.network, self.device, self.encoder.uses_token_types
         )
+        # The folder this model was loaded from (or exported into): save() copies the
+        # exported backends' files from here.
+        self.source: Path | None = None
 
     # ----------------------------------------------------------------- construction
     @classmethod
@@ -95,10 +107,22 @@ class StanceClassifier:
         return cls(config, tokenizer, network, device)
 
     @classmethod
-    def load(cls, path: str | Path, device: torch.device | str | None = None) -> StanceClassifier:
-        """Load a saved model folder; rebuilt from its ``stance_config.json`` alone."""
+    def load(
+        cls,
+        path: str | Path,
+        device: torch.device | str | None = None,
+        backend: str = "torch",
+        num_threads: int | None = None,
+    ) -> StanceClassifier:
+        """Load a saved model folder; rebuilt from its ``stance_config.json`` alone.
+
+        ``backend`` picks what computes the logits: ``torch`` (default), or ``onnx`` /
+        ``onnx-int8`` when the folder was exported (ConfigError otherwise). ``num_threads``
+        sizes the backend's thread pool (default: physical cores, or $STANCE_NUM_THREADS).
+        """
         folder = Path(path)
         config = StanceConfig.load(folder)
+        require_backend(config, folder, backend)
         head_path = folder / HEAD_FILENAME
         if not head_path.is_file():
             raise ConfigError(f"{head_path} not found: the model folder is incomplete")
@@ -118,6 +142,16 @@ class StanceClassifier:
         dev = torch.device(device) if isinstance(device, str) else device
         model = cls(config, tokenizer, network, dev)
         model.network.eval()
+        model.source = folder
+        threads = num_threads if num_threads is not None else default_num_threads()
+        if backend == "torch":
+            model.backend = TorchBackend(
+                model.network, model.device, model.encoder.uses_token_types, threads
+            )
+        else:
+            from model.onnx_backend import open_backend
+
+            model.backend = open_backend(folder, backend, threads)
         return model
 
     def save(self, path: str | Path) -> Path:
@@ -131,14 +165,33 @@ class StanceClassifier:
             for k, v in self.network.classifier.state_dict().items()
         }
         save_file(head, str(folder / HEAD_FILENAME), metadata={"format": "pt"})
-        self.config.save(folder)
+        carry_backend_files(self.config, self.source, folder).save(folder)
         return folder
+
+    def export(
+        self,
+        folder: str | Path,
+        backends: Sequence[str] = ("onnx", "onnx-int8"),
+        sample_queries: Sequence[StanceQuery] | None = None,
+    ) -> dict[str, Any]:
+        """Export ONNX backends into the model folder ``folder``, verified against torch.
+
+        Saves the model there first unless it was loaded from there; records the backends in
+        ``stance_config.json`` and the verification in ``export_report.json``; returns that
+        report. See model/onnx_backend.py.
+        """
+        from model.onnx_backend import export_backends
+
+        return export_backends(self, folder, backends, sample_queries)
 
     def with_config(self, config: StanceConfig) -> StanceClassifier:
         """The same weights under a changed config (e.g. a fitted temperature)."""
         if config.labels != self.config.labels or config.pooling != self.config.pooling:
             raise ConfigError("with_config cannot change labels or pooling of trained weights")
-        return type(self)(config, self.tokenizer, self.network, self.device)
+        clone = type(self)(config, self.tokenizer, self.network, self.device)
+        clone.backend = self.backend  # an exported backend computes the same logits
+        clone.source = self.source
+        return clone
 
     # ----------------------------------------------------------------- inference
     @property
@@ -208,11 +261,12 @@ class StanceClassifier:
         # agrees on its own (a mix tipped the balance), the window that leans most to it.
         agree = [w for w in range(len(enc.windows)) if int(np.argmax(probs[w])) == label_idx]
         ranked = sorted(agree or range(len(enc.windows)), key=lambda w: -probs[w, label_idx])
+        spans = {w: evidence_span(query.text, enc.windows[w], enc.mentions) for w in ranked}
         evidence = tuple(
             Evidence(
-                text=query.text[enc.windows[w].start : enc.windows[w].end],
-                start=enc.windows[w].start,
-                end=enc.windows[w].end,
+                text=query.text[spans[w][0] : spans[w][1]],
+                start=spans[w][0],
+                end=spans[w][1],
                 probabilities=self._as_dict(probs[w]),
                 weight=round(float(weights[w] / max(float(weights.sum()), 1e-12)), 6),
             )
@@ -231,6 +285,26 @@ class StanceClassifier:
 
     def _as_dict(self, probs: np.ndarray) -> dict[str, float]:
         return {label: float(p) for label, p in zip(self.labels, probs, strict=True)}
+
+
+def evidence_span(text: str, window: EncodedWindow, mentions: Sequence[Span]) -> Span:
+    """The sentences of ``window`` that mention the target, as one character span.
+
+    A window carries context sentences for the encoder; the user wants the sentence(s) that
+    say something about the target. Windows without a mention keep their full span.
+    """
+    inside = [(s, e) for s, e in mentions if s >= window.start and e <= window.end]
+    if not inside:
+        return window.start, window.end
+    first, last = min(s for s, _ in inside), max(e for _, e in inside)
+    start, end = window.start, window.end
+    for sentence in split_sentences(text[window.start : window.end]):
+        s, e = window.start + sentence.start, window.start + sentence.end
+        if s <= first < e:
+            start = s
+        if s < last <= e:
+            end = e
+    return start, end
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

@@ -51,6 +51,7 @@ class EncodedQuery:
 
     windows: list[EncodedWindow]
     mentions_found: int
+    mentions: tuple[Span, ...] = ()
 
 
 class QueryEncoder:
@@ -121,7 +122,7 @@ class QueryEncoder:
             )
             for start, end in ranges
         ]
-        return EncodedQuery(windows=windows, mentions_found=len(mentions))
+        return EncodedQuery(windows=windows, mentions_found=len(mentions), mentions=tuple(mentions))
 
     def _build(
         self,

@@ -73,6 +73,7 @@ _ABBREVIATIONS = frozenset(
         "e.g",
     }
 )
+_BEFORE_NUMERAL = frozenset({"no", "nos", "art", "vol"})
 # A candidate sentence end: terminal punctuation, optional closing quotes/brackets, then space.
 _BOUNDARY = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+)")
 # What may start the next sentence: an upper-case letter, digit, or opening quote/bracket.
@@ -97,7 +98,11 @@ def _is_abbreviation(text: str, period_pos: int) -> bool:
     # A single capital letter ("J. Smith") is an initial, not a sentence end.
     if len(word) == 1 and word.isupper():
         return True
-    return word.lower().rstrip(".") in _ABBREVIATIONS
+    lowered = word.lower().rstrip(".")
+    # "No." abbreviates "number" only before a numeral ("No. 12"); elsewhere it is a word.
+    if lowered in _BEFORE_NUMERAL:
+        return text[period_pos + 1 : period_pos + 3].strip()[:1].isdigit()
+    return lowered in _ABBREVIATIONS
 
 
 def split_sentences(text: str) -> list[Sentence]:

@@ -53,6 +53,9 @@ def score(
         typer.Option(help="Ray cluster for --engine ray, e.g. ray://head:10001 (default: local)"),
     ] = None,
     workers: Annotated[int, typer.Option(help="Ray actors (one model copy each)")] = 2,
+    backend: Annotated[
+        str, typer.Option(help="local/ray inference backend: torch | onnx | onnx-int8")
+    ] = "torch",
     cpus_per_worker: Annotated[float, typer.Option(help="CPUs reserved per Ray actor")] = 1.0,
     fmt: Annotated[
         str, typer.Option("--format", help=f"input format: {', '.join(FORMATS)}")
@@ -126,6 +129,7 @@ def score(
         ray_address=ray_address,
         workers=workers,
         cpus_per_worker=cpus_per_worker,
+        backend=backend,
         overwrite=overwrite,
         progress=progress,
     )

@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from model.config import DEFAULT_LABELS
+from model.config import BACKEND_CHOICES, DEFAULT_LABELS
 from model.types import QueryError, StancePrediction, StanceQuery
 from service.readers import (
     ArchiveError,
@@ -94,7 +94,9 @@ class ScoringOptions:
         retries / timeout: ``http``: attempts after the first, and seconds per request.
         ray_address: Ray cluster to join (``ray``); None starts a local one.
         workers: Ray actors, each holding one copy of the model.
-        cpus_per_worker: CPUs each Ray actor reserves (and torch threads it uses).
+        cpus_per_worker: CPUs each Ray actor reserves (and compute threads it uses).
+        backend: inference backend of ``local``/``ray`` (``torch``, ``onnx``, ``onnx-int8``;
+            the model must have been exported for the ONNX ones).
         overwrite: replace a finished OUTPUT, and discard a work folder that was started
             with other arguments (a work folder with the same arguments is still resumed).
         progress: show a progress bar on stderr.
@@ -113,6 +115,7 @@ class ScoringOptions:
     ray_address: str | None = None
     workers: int = 2
     cpus_per_worker: float = 1.0
+    backend: str = "torch"
     overwrite: bool = False
     progress: bool = True
 
@@ -122,6 +125,10 @@ class ScoringOptions:
         if self.engine not in ENGINES:
             raise ScoringError(
                 f"unknown engine {self.engine!r}; choose one of {', '.join(ENGINES)}"
+            )
+        if self.backend not in BACKEND_CHOICES:
+            raise ScoringError(
+                f"unknown backend {self.backend!r}; choose one of {', '.join(BACKEND_CHOICES)}"
             )
         if self.engine == "http" and not self.url:
             raise ScoringError(
@@ -276,12 +283,20 @@ class LocalEngine:
         self.batch_size = batch_size
 
     @classmethod
-    def load(cls, folder: str | Path, tag: str, batch_size: int = 256) -> LocalEngine:
-        """Load the model folder once."""
+    def load(
+        cls,
+        folder: str | Path,
+        tag: str,
+        batch_size: int = 256,
+        backend: str = "torch",
+        num_threads: int | None = None,
+    ) -> LocalEngine:
+        """Load the model folder once, with the inference backend asked for."""
         from model.classifier import StanceClassifier
 
         _quiet_transformers()
-        return cls(StanceClassifier.load(folder), tag, batch_size)
+        classifier = StanceClassifier.load(folder, backend=backend, num_threads=num_threads)
+        return cls(classifier, tag, batch_size)
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -848,13 +863,14 @@ class RayScorer:
     on every worker node (shared storage); see :func:`score_with_ray`.
     """
 
-    def __init__(self, model_dir: str, tag: str, batch_size: int, threads: int) -> None:
-        import torch
-
-        self.engine = LocalEngine.load(model_dir, tag, batch_size)
-        # Set after loading (loading may size the pool to the machine): each actor owns only
-        # its reserved CPUs, and more torch threads would just fight the other actors.
-        torch.set_num_threads(max(1, threads))
+    def __init__(
+        self, model_dir: str, tag: str, batch_size: int, threads: int, backend: str = "torch"
+    ) -> None:
+        # Each actor owns only its reserved CPUs: more compute threads (torch or ONNX
+        # Runtime) would just fight the other actors.
+        self.engine = LocalEngine.load(
+            model_dir, tag, batch_size, backend=backend, num_threads=max(1, threads)
+        )
 
     def __call__(self, batch: Any) -> Any:
         """A pyarrow table of records -> a table of ``index`` and JSON ``result``."""
@@ -1091,6 +1107,7 @@ def score_with_ray(
                 "tag": tag,
                 "batch_size": options.batch,
                 "threads": max(1, int(options.cpus_per_worker)),
+                "backend": options.backend,
             },
             batch_size=options.batch,
             batch_format="pyarrow",
@@ -1295,7 +1312,7 @@ def _build_engine(options: ScoringOptions, model_dir: Path | None, tag: str) -> 
             options.url or "", options.batch, retries=options.retries, timeout=options.timeout
         )
     assert model_dir is not None  # resolved in run_scoring for model engines
-    return LocalEngine.load(model_dir, tag, options.batch)
+    return LocalEngine.load(model_dir, tag, options.batch, backend=options.backend)
 
 
 def _score_in_process(

@@ -22,7 +22,9 @@ class TrainingArgs:
 
     ``max_steps`` > 0 overrides ``epochs``. Early stopping watches dev macro-F1 every
     ``eval_every`` steps (0 = once per epoch) and stops after ``patience`` evaluations
-    without improvement; the best checkpoint is what gets kept.
+    without improvement; the best checkpoint is what gets kept. ``export_onnx`` exports the
+    trained model's ONNX backends (fp32 and int8, verified against torch) into the saved
+    folder and the store entry.
     """
 
     epochs: float = 3.0
@@ -43,6 +45,7 @@ class TrainingArgs:
     calibrate: bool = True
     num_threads: int = 0
     progress: bool = True
+    export_onnx: bool = False
 
     def __post_init__(self) -> None:
         checks: list[tuple[bool, str]] = [

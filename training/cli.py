@@ -1,4 +1,4 @@
-"""`stance` command line: train, evaluate, predict (and the main job, `stance up`).
+"""`stance` command line: train, evaluate, predict, export (and the main job, `stance up`).
 
 Every command validates its inputs and turns known errors into one clear line on stderr
 and exit code 2; unexpected errors keep their traceback.
@@ -41,6 +41,14 @@ LabelCol = Annotated[str, typer.Option(help="column/field holding the label")]
 SpeakerCol = Annotated[str, typer.Option(help="column/field holding the speaker ('' = none)")]
 IdCol = Annotated[str, typer.Option(help="column/field holding the id ('' = none)")]
 SkipBad = Annotated[bool, typer.Option("--skip-bad", help="skip bad records instead of failing")]
+BackendOpt = Annotated[
+    str,
+    typer.Option(
+        "--backend",
+        help="what computes the logits: torch | onnx | onnx-int8 (the last two once the model "
+        "has been exported with `stance export`)",
+    ),
+]
 
 
 def _fail(err: Exception) -> None:
@@ -55,12 +63,12 @@ def _quiet_transformers() -> None:
     hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
 
 
-def _load_classifier(model: str) -> Any:
+def _load_classifier(model: str, backend: str = "torch") -> Any:
     from model.classifier import StanceClassifier
     from training.registry import resolve_model_path
 
     _quiet_transformers()
-    return StanceClassifier.load(resolve_model_path(model))
+    return StanceClassifier.load(resolve_model_path(model), backend=backend)
 
 
 @app.command()
@@ -107,6 +115,13 @@ def train(
         bool, typer.Option("--register/--no-register", help="save to the BentoML store")
     ] = True,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+    export_onnx: Annotated[
+        bool | None,
+        typer.Option(
+            "--export-onnx/--no-export-onnx",
+            help="also export the onnx and onnx-int8 backends (verified against torch)",
+        ),
+    ] = None,
 ) -> None:
     """Fine-tune a stance model; save it as a folder and in the BentoML store; print the tag."""
     from training.args import load_run_config
@@ -125,6 +140,7 @@ def train(
             "class_weights": class_weights,
             "seed": seed,
             "progress": progress,
+            "export_onnx": export_onnx,
         },
         "data": {
             "train": train_data or None,
@@ -186,13 +202,14 @@ def evaluate(
     skip_bad: SkipBad = False,
     newsmtsc_dir: Annotated[str | None, typer.Option(help="folder with NewsMTSC files")] = None,
     batch_size: Annotated[int, typer.Option(min=1)] = 64,
+    backend: BackendOpt = "torch",
 ) -> None:
     """Score a labelled dataset and write a report folder; prints the headline metrics."""
     from training.evaluate import evaluate_model
     from training.pipeline import DataOptions, _pairs
 
     try:
-        classifier = _load_classifier(model)
+        classifier = _load_classifier(model, backend)
         options = DataOptions.from_dict(
             {
                 "format": fmt,
@@ -224,12 +241,13 @@ def predict(
     text: Annotated[str, typer.Option(help="a sentence, quote or article ('-' reads stdin)")],
     target: Annotated[list[str], typer.Option(help="target entity; repeat for several")],
     speaker: Annotated[str | None, typer.Option(help="whose stance (default: the author)")] = None,
+    backend: BackendOpt = "torch",
 ) -> None:
     """Print the stance toward each target as JSON (one object, or a list for several)."""
     if text == "-":
         text = sys.stdin.read()
     try:
-        classifier = _load_classifier(model)
+        classifier = _load_classifier(model, backend)
         queries = [StanceQuery(text=text, target=t, speaker=speaker) for t in target]
         predictions = classifier.predict(queries)
     except KNOWN_ERRORS as err:
@@ -237,6 +255,39 @@ def predict(
         return
     out = [p.to_dict() for p in predictions]
     typer.echo(json.dumps(out[0] if len(out) == 1 else out, indent=2, ensure_ascii=False))
+
+
+@app.command()
+def export(
+    model: Annotated[str, typer.Option(help="BentoML tag (stance:latest) or model folder")],
+    int8: Annotated[
+        bool, typer.Option("--int8/--no-int8", help="also write the int8-quantized graph")
+    ] = True,
+) -> None:
+    """Export the ONNX backends (fp32, int8) into the model, verified against torch.
+
+    A folder is exported in place; a store tag gets a NEW store version holding the export
+    (its tag is the "model" field of the JSON report on stdout). Use the backends with
+    --backend onnx / onnx-int8.
+    """
+    from model.onnx_backend import ExportError
+    from training.registry import export_model
+
+    _quiet_transformers()
+    backends = ("onnx", "onnx-int8") if int8 else ("onnx",)
+    try:
+        where, report = export_model(model, backends)
+    except (*KNOWN_ERRORS, ExportError) as err:
+        _fail(err)
+        return
+    for name, check in report["backends"].items():
+        typer.echo(
+            f"{name}: {check['file']} ({check['bytes'] / 2**20:.0f} MiB), max probability "
+            f"difference to torch {check['max_abs_prob_diff']:.2e}, label agreement "
+            f"{check['label_agreement']:.1%} on {report['sample_queries']} sample queries",
+            err=True,
+        )
+    typer.echo(json.dumps({"model": where, **report}, indent=2))
 
 
 @app.command()

@@ -1,4 +1,5 @@
-"""One config drives it all: load data -> train -> calibrate -> evaluate -> save -> register.
+"""One config drives it all: load data -> train -> calibrate -> evaluate -> save -> (export)
+-> register.
 
 `stance train` and `bench/train_newsmtsc.py` both call :func:`run_training`, so the numbers
 reported by the benchmark come from the same code path users run.
@@ -31,6 +32,9 @@ from training.datasets import BUNDLED, NAMED_SOURCES, resolve_source
 from training.evaluate import evaluate_model
 from training.registry import git_commit, register
 from training.trainer import Trainer
+
+# Dev queries used to verify an ONNX export against torch (training.export_onnx).
+EXPORT_SAMPLE_DEV = 256
 
 DEFAULT_DATA: dict[str, Any] = {
     "train": ["newsmtsc-train", BUNDLED],
@@ -181,6 +185,20 @@ def run_training(
             f"{source}: macro-F1 {metrics['macro_f1']:.4f} accuracy {metrics['accuracy']:.4f} "
             f"ECE {metrics['ece']:.4f}"
         )
+    export_report: dict[str, Any] | None = None
+    if run.training.export_onnx:
+        from model.onnx_backend import DEFAULT_SAMPLE
+
+        # Verified on dev queries (the real length distribution) plus the built-in sample,
+        # which has long texts that split into several windows. export() saves the folder
+        # first; register() below then carries the ONNX files into the store entry.
+        sample = [*DEFAULT_SAMPLE, *(q for q, _ in dev_pairs[:EXPORT_SAMPLE_DEV])]
+        export_report = classifier.export(out / "model", sample_queries=sample)
+        for name, check in export_report["backends"].items():
+            log(
+                f"exported {name}: max probability difference {check['max_abs_prob_diff']:.2e}, "
+                f"label agreement {check['label_agreement']:.1%} on {len(sample)} queries"
+            )
     metadata = {
         "labels": list(labels),
         "base_model": config.base_model,
@@ -199,7 +217,10 @@ def run_training(
         "history": [h for h in result.history if "dev_macro_f1" in h],
         "git_commit": git_commit(),
     }
-    classifier.save(out / "model")
+    if export_report is None:
+        classifier.save(out / "model")
+    else:
+        metadata["export_report"] = export_report
     (out / "training_metadata.json").write_text(
         json.dumps(metadata, indent=2) + "\n", encoding="utf-8"
     )

@@ -8,12 +8,16 @@ know without loading it (labels, base model, training args, dev metrics, data, c
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
+import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from model.classifier import StanceClassifier
-from model.config import CONFIG_FILENAME
+from model.config import CONFIG_FILENAME, StanceConfig
+from model.types import StanceQuery
 
 MODEL_NAME = "stance"
 
@@ -73,3 +77,61 @@ def store_has_model(name: str = MODEL_NAME) -> bool:
     import bentoml
 
     return bool(bentoml.models.list(name))
+
+
+def export_model(
+    tag_or_dir: str,
+    backends: Sequence[str] = ("onnx", "onnx-int8"),
+    sample_queries: Sequence[StanceQuery] | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """Export ONNX backends for a CLI model argument; returns (where they are, report).
+
+    A folder is exported in place. A BentoML store entry is never modified (a deployed bento
+    may pin it): the export goes into a NEW version of the same model, with the same metadata
+    plus the export report; the returned location is its tag.
+    """
+    from model.onnx_backend import export_folder
+
+    path = Path(tag_or_dir).expanduser()
+    if path.is_dir():
+        resolve_model_path(tag_or_dir)  # the same "is it a model folder" check as elsewhere
+        return str(path), export_folder(path, backends, sample_queries)
+    return export_to_store(tag_or_dir, backends, sample_queries)
+
+
+def export_to_store(
+    tag: str,
+    backends: Sequence[str] = ("onnx", "onnx-int8"),
+    sample_queries: Sequence[StanceQuery] | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """Export a stored model into a new store version; returns (new tag, report)."""
+    import bentoml
+
+    from model.onnx_backend import export_folder
+
+    source = resolve_model_path(tag)
+    stored = bentoml.models.get(tag if ":" in tag else f"{tag}:latest")
+    with tempfile.TemporaryDirectory(prefix="stance-export-") as tmp:
+        # Export into a scratch copy first: a failed export leaves no half-made store entry.
+        work = Path(tmp) / "model"
+        _copy_model_folder(source, work)
+        report = export_folder(work, backends, sample_queries)
+        metadata = dict(stored.info.metadata)
+        metadata.update(
+            {
+                "model_config": StanceConfig.load(work).to_dict(),
+                "export_report": report,
+                "exported_from": str(stored.tag),
+            }
+        )
+        clean = json.loads(json.dumps(metadata, default=str))
+        with bentoml.models.create(
+            stored.tag.name, metadata=clean, labels=dict(stored.info.labels)
+        ) as bento_model:
+            _copy_model_folder(work, Path(bento_model.path))
+    return str(bento_model.tag), report
+
+
+def _copy_model_folder(source: Path, target: Path) -> None:
+    """Copy a model folder's files, leaving out BentoML's own model.yaml (it writes its own)."""
+    shutil.copytree(source, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("model.yaml"))

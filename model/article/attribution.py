@@ -1,0 +1,504 @@
+"""Who said it: attribute quotes and reported speech to speakers; the rest is the author's.
+
+For each direct quote (quotes.py) the attribution cue is looked for, in this order:
+
+1. right after a part's closing mark: ``,” Aliyev said.``, ``,” said Dmitry Peskov, the
+   Kremlin spokesman.``, ``,” he added.``, ``,” according to the ministry.``;
+2. right before the first opening mark: ``Aliyev said: “``, ``Aliyev told reporters on
+   Tuesday that “``, ``According to Aliyev, “`` (or, for a quote opening a paragraph, a
+   previous paragraph ending in a colon);
+3. between two parts of an interrupted quote: ``“A,” he said, “B.”``;
+4. none: a quote opening a paragraph, or following an attributed quote of the same
+   paragraph, continues the speaker of the speech just before it (news convention); a quote
+   inside someone's reported speech is theirs.
+
+Reported speech is a sentence with a speech or evaluative verb whose subject is a speaker
+phrase: "Mr. President emphasized that ...", "Aliyev welcomed the decision", "The mission is
+important, the president said.", "According to the ministry, ...". The speech runs from the
+subject to the sentence end (the whole sentence when the attribution trails or sits in the
+middle between commas). Speaker phrases are resolved in document order by
+:class:`~model.article.entities.EntityRegistry`.
+
+Text that is not inside any attributed speech belongs to the author (speaker None),
+including quotes nobody could be found for, as the product defines it.
+
+Limits: reported speech ends at its sentence (a following sentence without its own verb is
+the author's again); a cue farther than one clause from its quote is not seen; nested
+reported speech inside a quote stays with the quoted speaker.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from model.article.cleaning import CleanedArticle
+from model.article.entities import (
+    Entity,
+    EntityRegistry,
+    Phrase,
+    Token,
+    is_antecedent,
+    name_runs,
+    parse_run,
+    phrase_after,
+    phrase_before,
+    tokenize,
+    with_text,
+)
+from model.article.lexicon import EVALUATIVE_VERBS, ORG_HEADS, SUBJECT_VERB_FILLERS, VERB_RE
+from model.article.quotes import Quote
+from model.text import split_sentences
+from model.types import Span
+
+QUOTE = "quote"
+REPORTED = "reported"
+AUTHOR = "author"
+
+# How much text around a quote may hold its attribution cue.
+_CUE_WINDOW = 200
+# Words allowed between a cue verb and the quote it introduces ("told reporters on Tuesday").
+_MAX_CUE_GAP_WORDS = 10
+# Words after a verb that still make the attribution "trailing" ("..., he said on Tuesday.").
+_MAX_TRAILING_WORDS = 3
+_END_OF_PHRASE = frozenset({",", ".", ";", ":", "!", "?", "”", '"', "»", "—", "–"})
+
+
+@dataclass(frozen=True)
+class Speech:
+    """Words of one speaker: direct quote parts or a reported-speech span.
+
+    ``speaker`` is the resolved display name (None: nobody could be found, so the text is
+    the author's); ``cue`` the attribution phrase that named the speaker, when there is one.
+    """
+
+    speaker: str | None
+    entity: int | None
+    kind: str
+    spans: tuple[Span, ...]
+    cue: Span | None = None
+    closed: bool = True
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready dict."""
+        return {
+            "speaker": self.speaker,
+            "kind": self.kind,
+            "spans": [list(s) for s in self.spans],
+            "cue": list(self.cue) if self.cue else None,
+            "closed": self.closed,
+        }
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A sentence (or the part of one) spoken by one speaker: what gets classified."""
+
+    start: int
+    end: int
+    speaker: str | None
+    kind: str
+
+
+@dataclass
+class _Candidate:
+    """A speech before resolution: where it is and the phrase (if any) naming its speaker."""
+
+    kind: str
+    spans: list[Span]
+    paragraph: int
+    last_paragraph: int
+    phrase: Phrase | None
+    cue: Span | None
+    closed: bool = True
+    opens_paragraph: bool = False
+    entity: Entity | None = None
+
+
+@dataclass
+class Attribution:
+    """Speeches, the author's units and everything learned about speakers."""
+
+    speeches: list[Speech]
+    units: list[Unit]
+    registry: EntityRegistry
+    sentences: list[Span]
+
+
+def _verb_tokens(tokens: Sequence[Token], match: re.Match[str]) -> tuple[int, int] | None:
+    """Token indices [first, after) of a verb match, or None when it is not on token edges."""
+    first = next((k for k, t in enumerate(tokens) if t.start == match.start()), None)
+    if first is None:
+        return None
+    after = first
+    while after < len(tokens) and tokens[after].end <= match.end():
+        after += 1
+    return first, after
+
+
+def _subject(text: str, tokens: Sequence[Token], verb: int) -> Phrase | None:
+    """The speaker phrase right before ``tokens[verb]`` (fillers and appositives skipped)."""
+    toks = list(tokens)
+    i = verb - 1
+    while i >= 0 and toks[i].lower in SUBJECT_VERB_FILLERS:
+        i -= 1
+    if i >= 0 and toks[i].text == ",":
+        # "Dmitry Peskov, the Kremlin spokesman, said" / "Aliyev, who ..., said".
+        k = i - 1
+        while k >= 0 and toks[k].text != "," and i - k <= 15:
+            k -= 1
+        if k < 1 or toks[k].text != ",":
+            return None
+        phrase = phrase_before(text, toks, k - 1)
+        if phrase is None or phrase.kind == "pronoun":
+            return phrase
+        words = [t for t in toks[k + 1 : i] if t.lower not in {"the", "a", "an"}]
+        role = parse_run(words) if words and words[0].text[:1].isalpha() else None
+        if role is None or not role.titles:
+            return phrase
+        return Phrase(phrase.start, phrase.end, phrase.text, phrase.kind, phrase.name,
+                      phrase.titles | role.titles, phrase.modifiers | role.modifiers,
+                      phrase.gender or role.gender, phrase.org)  # fmt: skip
+    return phrase_before(text, toks, i)
+
+
+def _ends_phrase(tokens: Sequence[Token], phrase: Phrase) -> bool:
+    """Whether the phrase is followed by punctuation or nothing (not by more clause)."""
+    after = next((t for t in tokens if t.start >= phrase.end), None)
+    return after is None or after.text in _END_OF_PHRASE
+
+
+def _according_to(text: str, tokens: Sequence[Token], k: int) -> Phrase | None:
+    """``according to X`` starting at ``tokens[k]``."""
+    if k + 2 < len(tokens) and [t.lower for t in tokens[k : k + 2]] == ["according", "to"]:
+        phrase = phrase_after(text, list(tokens), k + 2)
+        if phrase is not None and _ends_phrase(tokens, phrase):
+            return phrase
+    return None
+
+
+def _is_speaker(phrase: Phrase | None) -> bool:
+    """A phrase that can speak: a person, an organisation name, a role, or a pronoun."""
+    if phrase is None:
+        return False
+    if phrase.kind in {"pronoun", "name"}:
+        return True
+    return bool(phrase.titles) or any(w in ORG_HEADS for w in phrase.text.lower().split()[-1:])
+
+
+def _inside(pos: int, spans: Sequence[Span]) -> bool:
+    return any(lo <= pos < hi for lo, hi in spans)
+
+
+def _subtract(span: Span, holes: Sequence[Span]) -> list[Span]:
+    """``span`` minus the (sorted or not) ``holes``."""
+    pieces = [span]
+    for h_lo, h_hi in sorted(holes):
+        out: list[Span] = []
+        for lo, hi in pieces:
+            if h_hi <= lo or h_lo >= hi:
+                out.append((lo, hi))
+                continue
+            if h_lo > lo:
+                out.append((lo, h_lo))
+            if h_hi < hi:
+                out.append((h_hi, hi))
+        pieces = out
+    return pieces
+
+
+_EDGE = ' \t\n“”"«»„,;:—–-'
+
+
+def _trim(text: str, lo: int, hi: int) -> Span:
+    while lo < hi and text[lo] in _EDGE:
+        lo += 1
+    while hi > lo and text[hi - 1] in _EDGE:
+        hi -= 1
+    return lo, hi
+
+
+class _Attributor:
+    """One article's attribution; see the module docstring for the rules."""
+
+    def __init__(self, article: CleanedArticle, quotes: Sequence[Quote]) -> None:
+        self.text = article.text
+        self.paragraphs = article.paragraphs
+        self.quotes = quotes
+        self.registry = EntityRegistry()
+        self.sentences: list[Span] = []
+        self.by_paragraph: list[list[Span]] = []
+        for para in self.paragraphs:
+            found = [
+                (para.start + s.start, para.start + s.end)
+                for s in split_sentences(self.text[para.start : para.end])
+            ]
+            self.by_paragraph.append(found)
+            self.sentences.extend(found)
+        self.cues: list[Span] = []
+        # Where quotes (marks included) sit, per paragraph: verbs inside them are not cues.
+        self.quoted: dict[int, list[Span]] = {}
+        for quote in quotes:
+            for part in quote.parts:
+                lo = part.open_mark if part.open_mark is not None else part.start
+                hi = part.close_mark + 1 if part.close_mark is not None else part.end
+                self.quoted.setdefault(part.paragraph, []).append((lo, hi))
+
+    # ------------------------------------------------------------------ pre-scan
+    def prescan(self) -> None:
+        """Register named people and organisations as antecedents for later references."""
+        for para in self.paragraphs:
+            tokens = tokenize(self.text, para.start, para.end)
+            for i, j in name_runs(tokens):
+                phrase = parse_run(tokens[i:j])
+                if phrase is not None and is_antecedent(phrase):
+                    self.registry.observe(with_text(phrase, self.text))
+
+    # ------------------------------------------------------------------ quotes
+    def quote_candidate(self, quote: Quote) -> _Candidate:
+        """A quote with the phrase naming its speaker, if a cue is found (rules 1-3)."""
+        found = self._cue_after(quote) or self._cue_before(quote) or self._cue_between(quote)
+        phrase, cue = found if found else (None, None)
+        if cue is not None:
+            self.cues.append(cue)
+        first = quote.parts[0]
+        return _Candidate(
+            kind=QUOTE,
+            spans=[(p.start, p.end) for p in quote.parts],
+            paragraph=first.paragraph,
+            last_paragraph=quote.parts[-1].paragraph,
+            phrase=phrase,
+            cue=cue,
+            closed=quote.closed,
+            opens_paragraph=first.open_mark == self.paragraphs[first.paragraph].start,
+        )
+
+    def _cue_after(self, quote: Quote) -> tuple[Phrase, Span] | None:
+        for part in quote.parts:
+            if part.close_mark is None:
+                continue
+            para = self.paragraphs[part.paragraph]
+            hi = min(para.end, part.close_mark + 1 + _CUE_WINDOW)
+            tokens = tokenize(self.text, part.close_mark + 1, hi)
+            k = 1 if tokens and tokens[0].text == "," else 0
+            found = self._speaker_verb_at(tokens, k) if k < len(tokens) else None
+            if found is not None:
+                return found
+        return None
+
+    def _cue_between(self, quote: Quote) -> tuple[Phrase, Span] | None:
+        for prev, part in zip(quote.parts, quote.parts[1:], strict=False):
+            if prev.close_mark is None or part.open_mark is None:
+                continue
+            tokens = tokenize(self.text, prev.close_mark + 1, part.open_mark)
+            k = 1 if tokens and tokens[0].text == "," else 0
+            found = self._speaker_verb_at(tokens, k) if k < len(tokens) else None
+            if found is not None:
+                return found
+        return None
+
+    def _speaker_verb_at(self, tokens: list[Token], k: int) -> tuple[Phrase, Span] | None:
+        """``said X`` / ``X said`` / ``according to X`` starting at ``tokens[k]``."""
+        by = _according_to(self.text, tokens, k)
+        if by is not None:
+            return by, (tokens[k].start, by.end)
+        verb = VERB_RE.match(self.text, tokens[k].start)
+        if verb is not None:
+            edges = _verb_tokens(tokens, verb)
+            phrase = phrase_after(self.text, tokens, edges[1]) if edges else None
+            if phrase is not None and _is_speaker(phrase) and _ends_phrase(tokens, phrase):
+                return phrase, (tokens[k].start, phrase.end)
+            return None
+        # Subject first: the first verb within a few tokens, whose subject starts at k.
+        limit = tokens[min(k + 12, len(tokens) - 1)].end
+        match = VERB_RE.search(self.text, tokens[k].start, limit)
+        edges = _verb_tokens(tokens, match) if match else None
+        if match is None or edges is None:
+            return None
+        phrase = _subject(self.text, tokens, edges[0])
+        if phrase is not None and _is_speaker(phrase) and phrase.start == tokens[k].start:
+            return phrase, (phrase.start, match.end())
+        return None
+
+    def _cue_before(self, quote: Quote) -> tuple[Phrase, Span] | None:
+        first = quote.parts[0]
+        if first.open_mark is None:
+            return None
+        para = self.paragraphs[first.paragraph]
+        lo, hi = max(para.start, first.open_mark - _CUE_WINDOW), first.open_mark
+        for _, q_hi in self.quoted.get(first.paragraph, []):
+            if q_hi <= first.open_mark:
+                lo = max(lo, q_hi)
+        if hi == para.start and first.paragraph > 0:
+            # "The president said:" closing the previous paragraph.
+            prev = self.paragraphs[first.paragraph - 1]
+            if self.text[prev.end - 1] != ":":
+                return None
+            lo, hi = max(prev.start, prev.end - _CUE_WINDOW), prev.end
+        tokens = tokenize(self.text, lo, hi)
+        for k, tok in enumerate(tokens):
+            by = _according_to(self.text, tokens, k) if tok.lower == "according" else None
+            if by is not None and self._gap_ok(by.end, hi):
+                return by, (tok.start, by.end)
+        matches = list(VERB_RE.finditer(self.text, lo, hi))
+        if not matches or not self._gap_ok(matches[-1].end(), hi):
+            return None
+        match = matches[-1]
+        edges = _verb_tokens(tokens, match)
+        if edges is None:
+            return None
+        phrase = _subject(self.text, tokens, edges[0])
+        if phrase is None or not _is_speaker(phrase):
+            after = phrase_after(self.text, tokens, edges[1])  # "said Aliyev: “..."
+            phrase = after if after is not None and _ends_phrase(tokens, after) else None
+        if phrase is None or not _is_speaker(phrase):
+            return None
+        return phrase, (min(phrase.start, match.start()), max(phrase.end, match.end()))
+
+    def _gap_ok(self, start: int, end: int) -> bool:
+        """Whether the text between a cue and its quote is a short adjunct, not a sentence."""
+        gap = self.text[start:end]
+        if re.search(r"[.!?;“”\"«»]", gap):
+            return False
+        return len(re.findall(r"\w+", gap)) <= _MAX_CUE_GAP_WORDS
+
+    # ------------------------------------------------------------------ reported speech
+    def reported_candidates(self) -> list[_Candidate]:
+        """One candidate per sentence with a speaker phrase as subject of a cue verb."""
+        out: list[_Candidate] = []
+        for index, sentences in enumerate(self.by_paragraph):
+            quoted = self.quoted.get(index, [])
+            for lo, hi in sentences:
+                if any(q_lo <= lo and q_hi >= hi for q_lo, q_hi in quoted):
+                    continue  # a sentence inside a quote is the quoted speaker's
+                found = self._reported(lo, hi, quoted)
+                if found is not None:
+                    span, phrase, cue = found
+                    out.append(_Candidate(REPORTED, [span], index, index, phrase, cue))
+        return out
+
+    def _reported(
+        self, lo: int, hi: int, quoted: Sequence[Span]
+    ) -> tuple[Span, Phrase, Span] | None:
+        tokens = tokenize(self.text, lo, hi)
+        for k, tok in enumerate(tokens):
+            # "According to X, ..." opening the sentence or ", according to X." closing it.
+            if tok.lower == "according" and (k == 0 or tokens[k - 1].text == ","):
+                by = _according_to(self.text, tokens, k)
+                if by is not None and not _inside(tok.start, quoted):
+                    return (lo, hi), by, (tok.start, by.end)
+        for match in VERB_RE.finditer(self.text, lo, hi):
+            if _inside(match.start(), quoted) or _inside(match.start(), self.cues):
+                continue
+            edges = _verb_tokens(tokens, match)
+            if edges is None:
+                continue
+            phrase = _subject(self.text, tokens, edges[0])
+            inverted = False
+            unnamed = phrase is None or not _is_speaker(phrase)
+            if unnamed and edges[0] > 0 and tokens[edges[0] - 1].text == ",":
+                # "..., said the minister."
+                after = phrase_after(self.text, tokens, edges[1])
+                if after is not None and _ends_phrase(tokens, after):
+                    phrase, inverted = after, True
+            if phrase is None or not _is_speaker(phrase) or _inside(phrase.start, quoted):
+                continue
+            cue = (min(phrase.start, match.start()), max(phrase.end, match.end()))
+            return self._reported_span(lo, hi, phrase, match, inverted, quoted), phrase, cue
+        return None
+
+    def _reported_span(
+        self,
+        lo: int,
+        hi: int,
+        phrase: Phrase,
+        verb: re.Match[str],
+        inverted: bool,
+        quoted: Sequence[Span],
+    ) -> Span:
+        """From the subject to the sentence end, or the whole sentence when the
+        attribution trails ("..., he said.") or is parenthetical ("X, he said, is ...")."""
+        tail_start = max(verb.end(), phrase.end)
+        tail = "".join(self.text[a:b] for a, b in _subtract((tail_start, hi), quoted))
+        trailing = len(re.findall(r"\w+", tail)) <= _MAX_TRAILING_WORDS
+        evaluative = verb.group().lower() in EVALUATIVE_VERBS
+        before = self.text[lo : phrase.start].rstrip()
+        parenthetical = before.endswith(",") and tail.lstrip().startswith(",")
+        if inverted or parenthetical or (trailing and not evaluative and phrase.start > lo):
+            return lo, hi
+        return phrase.start, hi
+
+    # ------------------------------------------------------------------ resolution
+    def resolve(self, candidates: list[_Candidate]) -> None:
+        """Resolve speaker phrases in document order; unnamed quotes inherit (rule 4)."""
+        candidates.sort(key=lambda c: c.spans[0][0])
+        last: _Candidate | None = None
+        for cand in candidates:
+            if cand.phrase is not None:
+                cand.entity = self.registry.resolve(cand.phrase)
+            elif cand.kind == QUOTE and last is not None and last.entity is not None:
+                same = last.last_paragraph == cand.paragraph
+                follows = cand.opens_paragraph and last.last_paragraph == cand.paragraph - 1
+                if same or follows:
+                    cand.entity = last.entity
+            if cand.entity is not None:
+                last = cand
+        # A quote nobody was named for, inside someone's reported speech, is theirs.
+        reported = [c for c in candidates if c.kind == REPORTED and c.entity is not None]
+        for cand in candidates:
+            if cand.kind == QUOTE and cand.entity is None:
+                lo, hi = cand.spans[0][0], cand.spans[-1][1]
+                owner = next(
+                    (r for r in reported if r.spans[0][0] <= lo and hi <= r.spans[0][1]), None
+                )
+                cand.entity = owner.entity if owner else None
+
+    # ------------------------------------------------------------------ units
+    def units(self, candidates: Sequence[_Candidate]) -> list[Unit]:
+        """Sentence pieces per speaker: attributed quotes, then reported speech minus those
+        quotes, then the author's remainder."""
+        owned: list[tuple[Span, str | None, str]] = []
+        quote_spans = [s for c in candidates if c.kind == QUOTE and c.entity for s in c.spans]
+        for cand in candidates:
+            if cand.entity is None:
+                continue
+            for span in cand.spans:
+                pieces = [span] if cand.kind == QUOTE else _subtract(span, quote_spans)
+                owned.extend((p, cand.entity.name, cand.kind) for p in pieces)
+        taken = [span for span, _, _ in owned]
+        for para in self.paragraphs:
+            pieces = _subtract((para.start, para.end), [t for t in taken if t[0] < para.end])
+            owned.extend((p, None, AUTHOR) for p in pieces)
+        units: list[Unit] = []
+        starts = [p.start for p in self.paragraphs]
+        for (lo, hi), speaker, kind in owned:
+            index = bisect.bisect_right(starts, lo) - 1
+            for s_lo, s_hi in self.by_paragraph[index] if index >= 0 else []:
+                a, b = _trim(self.text, max(lo, s_lo), min(hi, s_hi))
+                if b > a and any(c.isalpha() for c in self.text[a:b]):
+                    units.append(Unit(a, b, speaker, kind))
+        units.sort(key=lambda u: (u.start, u.end))
+        return units
+
+
+def attribute(article: CleanedArticle, quotes: Sequence[Quote]) -> Attribution:
+    """Attribute every quote and reported-speech sentence of ``article``; see module doc."""
+    worker = _Attributor(article, quotes)
+    worker.prescan()
+    candidates = [worker.quote_candidate(q) for q in quotes]
+    candidates += worker.reported_candidates()
+    worker.resolve(candidates)
+    speeches = [
+        Speech(
+            speaker=c.entity.name if c.entity else None,
+            entity=c.entity.id if c.entity else None,
+            kind=c.kind,
+            spans=tuple(c.spans),
+            cue=c.cue,
+            closed=c.closed,
+        )
+        for c in candidates
+    ]
+    return Attribution(speeches, worker.units(candidates), worker.registry, worker.sentences)

@@ -1,0 +1,484 @@
+"""Speaker phrases and coreference: who "the president", "Mr. Aliyev" and "he" are.
+
+Phrases are parsed from tokens with closed word lists (lexicon.py), not a trained parser:
+
+- a *name* phrase is a run of capitalised tokens, optionally with role words and "of"
+  complements: "Azerbaijani President Ilham Aliyev", "President of Azerbaijan Ilham Aliyev",
+  "Kremlin spokesman Dmitry Peskov", "Mr. Aliyev", "Russia's Defense Ministry";
+  the tokens after the last role word (and its "of X" complement) are the name, the rest is
+  the role; a name ending in an organisation head ("Ministry", "Kremlin") is an organisation;
+- a *nominal* phrase is a determiner plus modifiers and a role or organisation word:
+  "the president", "the foreign minister", "a ministry spokesman", "the ministry", and
+  "Mr. President" / "the head of state" / "the leader";
+- a *pronoun* is he / she / they / it.
+
+:class:`EntityRegistry` resolves phrases in document order: a name matches the person with
+the same surname (and no conflicting first name) and upgrades the display name to the
+fullest form seen ("Aliyev" then "Ilham Aliyev" -> "Ilham Aliyev"); a nominal matches the
+most recently mentioned entity with that role (modifiers must agree: "the foreign minister"
+is not the defence minister); he/she matches the most recent speaker of compatible gender
+(news style keeps "he" for the person being quoted), else the most recent person mentioned.
+Only the last ``_LOOKBACK`` mentions are searched, so resolution cost stays bounded.
+
+Limits: no syntax, so a name that is not a speaker-phrase subject ("Aliyev's critics
+said") can be misread; unknown nominals with no antecedent become entities named by the
+phrase itself ("ministry spokesman"); gender is known only from honorifics, gendered roles
+and earlier pronouns.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field, replace
+
+from model.article.lexicon import (
+    FEMALE_TITLES,
+    GEO,
+    HONORIFICS,
+    LEADER_TITLES,
+    MALE_TITLES,
+    NOT_NAMES,
+    ORG_HEADS,
+    PRONOUNS,
+    STOP_WORDS,
+    TITLE_WORDS,
+    bare,
+)
+
+_TOKEN = re.compile(
+    r"(?:Mr|Mrs|Ms|Dr)\.|U\.[SNK]\.|[^\W\d_](?:[\w'’-]*\w)?|\d+(?:[.,]\d+)*|[^\w\s]"
+)
+_DETERMINERS = frozenset({"the", "a", "an", "its", "his", "her", "their", "our", "this", "that"})
+# How many earlier mentions a nominal or pronoun may reach back to.
+_LOOKBACK = 200
+# How far back (characters) "he"/"she" prefers the last speaker over other people.
+_SPEAKER_REACH = 1500
+
+
+@dataclass(frozen=True)
+class Token:
+    """A word or punctuation mark with its span in the original text."""
+
+    text: str
+    start: int
+    end: int
+
+    @property
+    def lower(self) -> str:
+        """Lower-cased text without a possessive ending."""
+        return bare(self.text)
+
+    @property
+    def capitalised(self) -> bool:
+        """Starts with an upper-case letter (honorifics like "Mr." included)."""
+        return self.text[:1].isupper()
+
+
+def tokenize(text: str, start: int, end: int) -> list[Token]:
+    """Tokens of ``text[start:end]`` with original offsets."""
+    return [Token(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text, start, end)]
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A parsed reference to a speaker or entity.
+
+    ``kind``: ``name`` (has name tokens), ``nominal`` (role or organisation word only) or
+    ``pronoun``. ``titles`` are role words, ``modifiers`` the other words of the role part
+    ("foreign", "kremlin"); ``org`` marks organisations.
+    """
+
+    start: int
+    end: int
+    text: str
+    kind: str
+    name: tuple[str, ...] = ()
+    titles: frozenset[str] = frozenset()
+    modifiers: frozenset[str] = frozenset()
+    gender: str | None = None
+    org: bool = False
+
+
+def _is_name_token(tok: Token) -> bool:
+    return tok.capitalised and (tok.lower not in NOT_NAMES or _is_honorific(tok))
+
+
+def _is_honorific(tok: Token) -> bool:
+    return tok.text.rstrip(".").lower() in HONORIFICS and tok.text[:1].isupper()
+
+
+def _is_role_word(tok: Token) -> bool:
+    return tok.text[:1].isalpha() and (tok.lower in TITLE_WORDS or tok.lower in ORG_HEADS)
+
+
+def parse_run(tokens: list[Token]) -> Phrase | None:
+    """Parse a run of name/role tokens ("Foreign Minister Ana Petrova") into a Phrase."""
+    if not tokens:
+        return None
+    gender: str | None = None
+    words = list(tokens)
+    while words and _is_honorific(words[0]):
+        gender = HONORIFICS.get(words[0].text.rstrip(".").lower()) or gender
+        words = words[1:]
+    last_title = max((i for i, t in enumerate(words) if t.lower in TITLE_WORDS), default=-1)
+    k = last_title + 1
+    # "President of (the Republic of) Azerbaijan Ilham Aliyev": skip the "of" complements.
+    while last_title >= 0 and k < len(words) and words[k].lower == "of":
+        k += 1
+        if k < len(words) and words[k].lower == "the":
+            k += 1
+        k += 1
+    role, name = words[: min(k, len(words))], words[min(k, len(words)) :]
+    titles = frozenset(t.lower for t in role if t.lower in TITLE_WORDS)
+    modifiers = {
+        t.lower for t in role if t.lower not in TITLE_WORDS and t.lower not in {"of", "the"}
+    }
+    for title in titles:
+        gender = gender or ("female" if title in FEMALE_TITLES else None)
+        gender = gender or ("male" if title in MALE_TITLES else None)
+    if name and not any(t.capitalised for t in name):
+        # Only lower-case words ("the peacekeeping mission"): a description, not a name.
+        modifiers |= {t.lower for t in name[:-1]}
+        role, name = role + name, []
+    org = bool(name) and (name[-1].lower in ORG_HEADS or all(t.lower in GEO for t in name))
+    if not name and not titles and role and role[-1].lower in ORG_HEADS:
+        org = True
+    start, end = tokens[0].start, tokens[-1].end
+    return Phrase(
+        start=start,
+        end=end,
+        text="",
+        kind="name" if name else "nominal",
+        name=tuple(t.text for t in name),
+        titles=titles,
+        modifiers=frozenset(modifiers),
+        gender=gender,
+        org=org or (not name and not titles),
+    )
+
+
+def with_text(phrase: Phrase, text: str) -> Phrase:
+    """``phrase`` with its ``text`` filled in from the article."""
+    return replace(phrase, text=text[phrase.start : phrase.end])
+
+
+def _run_left(tokens: list[Token], i: int) -> int:
+    """Index of the first token of the name/role run that ends at ``tokens[i]``."""
+    j = i
+    while j >= 0:
+        tok = tokens[j]
+        # "of" / "of the" only inside a run: "President of the Republic of Azerbaijan".
+        inner_of = tok.lower == "of" and 0 < j < i and _is_name_token(tokens[j - 1])
+        inner_the = tok.lower == "the" and 0 < j < i and tokens[j - 1].lower == "of"
+        if not (_is_name_token(tok) or _is_role_word(tok) or inner_of or inner_the):
+            break
+        j -= 1
+    j += 1
+    while j <= i and tokens[j].lower in {"of", "the"}:
+        j += 1
+    return j
+
+
+def phrase_before(text: str, tokens: list[Token], i: int) -> Phrase | None:
+    """The speaker phrase that ends at ``tokens[i]`` (the token before a speech verb)."""
+    if i < 0:
+        return None
+    tok = tokens[i]
+    if tok.text.lower() in PRONOUNS:
+        g = PRONOUNS[tok.text.lower()]
+        return Phrase(tok.start, tok.end, tok.text, "pronoun", gender=g)
+    # "the head of state" / "the country's leader" are leaders.
+    head_of_state = [t.lower for t in tokens[max(0, i - 2) : i + 1]] == ["head", "of", "state"]
+    lead = _determiner_left(tokens, i - 3) if head_of_state else None
+    if lead is not None:
+        start = tokens[lead].start
+        leader = frozenset({"leader"})
+        return Phrase(start, tok.end, text[start : tok.end], "nominal", titles=leader)
+    j = _run_left(tokens, i)
+    if j <= i and any(_is_name_token(t) and not _is_honorific(t) for t in tokens[j : i + 1]):
+        parsed = parse_run(tokens[j : i + 1])
+        return with_text(parsed, text) if parsed is not None else None
+    if j <= i and _is_role_word(tok):
+        # Lower-case role: "the foreign minister", "a ministry spokesman".
+        lead = _determiner_left(tokens, i - 1)
+        if lead is not None and i - lead <= 4:
+            parsed = parse_run(tokens[lead + 1 : i + 1])
+            if parsed is not None:
+                nominal = replace(
+                    parsed, start=tokens[lead].start, kind="nominal", name=(),
+                    org=parsed.org or not parsed.titles,
+                )  # fmt: skip
+                return with_text(nominal, text)
+    return None
+
+
+def _determiner_left(tokens: list[Token], i: int) -> int | None:
+    """Index of the determiner that opens a nominal ending after ``tokens[i]``."""
+    j = i
+    while j >= 0 and i - j < 4:
+        tok = tokens[j]
+        if tok.lower in _DETERMINERS or tok.text.endswith(("'s", "’s")):
+            return j
+        if not tok.text[:1].isalpha() or tok.lower in STOP_WORDS:
+            return None
+        j -= 1
+    return None
+
+
+def phrase_after(text: str, tokens: list[Token], i: int) -> Phrase | None:
+    """The speaker phrase that starts at ``tokens[i]`` ("said Dmitry Peskov, the ...")."""
+    if i >= len(tokens):
+        return None
+    tok = tokens[i]
+    if tok.text.lower() in PRONOUNS:
+        return Phrase(tok.start, tok.end, tok.text, "pronoun", gender=PRONOUNS[tok.text.lower()])
+    start = i + 1 if tok.lower in _DETERMINERS else i
+    j = start
+    while j < len(tokens) and (
+        _is_name_token(tokens[j])
+        or _is_role_word(tokens[j])
+        or (tokens[j].lower == "of" and j + 1 < len(tokens) and _is_name_token(tokens[j + 1]))
+    ):
+        j += 1
+    if j == start:
+        return None
+    phrase = parse_run(tokens[start:j])
+    if phrase is None:
+        return None
+    titles, modifiers = set(phrase.titles), set(phrase.modifiers)
+    # An appositive after a name adds roles: "said Dmitry Peskov, the Kremlin spokesman".
+    if phrase.kind == "name" and j + 1 < len(tokens) and tokens[j].text == ",":
+        k = j + 1
+        if tokens[k].lower in _DETERMINERS:
+            k += 1
+        run_end = k
+        while run_end < len(tokens) and run_end - k < 5 and tokens[run_end].text[:1].isalpha():
+            run_end += 1
+        role = parse_run(tokens[k:run_end])
+        if role is not None and role.titles:
+            titles |= role.titles
+            modifiers |= role.modifiers
+    widened = replace(
+        phrase, start=tokens[i].start, titles=frozenset(titles), modifiers=frozenset(modifiers)
+    )
+    return with_text(widened, text)
+
+
+@dataclass
+class Entity:
+    """A person or organisation of the article, with everything learned about it."""
+
+    id: int
+    name: str
+    kind: str  # "person" | "organization"
+    titles: set[str] = field(default_factory=set)
+    modifiers: set[str] = field(default_factory=set)
+    surname: str | None = None
+    first: tuple[str, ...] = ()
+    gender: str | None = None
+    aliases: list[str] = field(default_factory=list)
+
+    def add_alias(self, alias: str) -> None:
+        """Remember a surface form (first occurrence order, no duplicates)."""
+        alias = " ".join(alias.split())
+        if alias and alias not in self.aliases:
+            self.aliases.append(alias)
+
+
+def _clean_name(words: tuple[str, ...]) -> tuple[str, ...]:
+    out = list(words)
+    if out:
+        last = out[-1]
+        if last.endswith(("'s", "’s")):
+            out[-1] = last[:-2]
+    return tuple(out)
+
+
+class EntityRegistry:
+    """Entities of one article and their mentions by position; resolves phrases."""
+
+    def __init__(self) -> None:
+        self.entities: list[Entity] = []
+        self._positions: list[int] = []
+        self._events: list[tuple[Entity, bool]] = []  # (entity, is a speaker mention)
+        self._by_surname: dict[str, list[Entity]] = {}
+
+    def _record(self, pos: int, entity: Entity, speaker: bool) -> None:
+        k = bisect.bisect_right(self._positions, pos)
+        self._positions.insert(k, pos)
+        self._events.insert(k, (entity, speaker))
+
+    def _recent(self, pos: int) -> list[tuple[int, Entity, bool]]:
+        k = bisect.bisect_left(self._positions, pos)
+        lo = max(0, k - _LOOKBACK)
+        return [(self._positions[n], *self._events[n]) for n in range(k - 1, lo - 1, -1)]
+
+    def _new(self, name: str, kind: str) -> Entity:
+        entity = Entity(id=len(self.entities), name=name, kind=kind)
+        self.entities.append(entity)
+        return entity
+
+    def observe(self, phrase: Phrase, pos: int | None = None, speaker: bool = False) -> Entity:
+        """Resolve a name or nominal phrase (creating an entity if needed) and record it."""
+        at = phrase.start if pos is None else pos
+        entity = self._match(phrase, at)
+        if entity is None:
+            if phrase.kind == "name":
+                entity = self._new(" ".join(_clean_name(phrase.name)), _kind(phrase))
+            else:
+                words = phrase.text.split()
+                if words and words[0].lower() in _DETERMINERS:
+                    words = words[1:]
+                entity = self._new(" ".join(words) or phrase.text, _kind(phrase))
+        self._learn(entity, phrase)
+        self._record(at, entity, speaker)
+        return entity
+
+    def resolve(
+        self, phrase: Phrase, pos: int | None = None, speaker: bool = True
+    ) -> Entity | None:
+        """Like :meth:`observe`, but pronouns resolve only to an earlier entity (or None)."""
+        at = phrase.start if pos is None else pos
+        if phrase.kind != "pronoun":
+            return self.observe(phrase, at, speaker)
+        entity = self._pronoun(phrase, at)
+        if entity is not None:
+            if entity.gender is None and phrase.gender in {"male", "female"}:
+                entity.gender = phrase.gender
+            self._record(at, entity, speaker)
+        return entity
+
+    def _pronoun(self, phrase: Phrase, pos: int) -> Entity | None:
+        want = "organization" if phrase.gender == "plural" else "person"
+        recent = self._recent(pos)
+
+        def fits(e: Entity) -> bool:
+            if e.kind != want:
+                return False
+            return want == "organization" or e.gender in (None, phrase.gender)
+
+        for at, entity, was_speaker in recent:
+            if was_speaker and pos - at <= _SPEAKER_REACH and fits(entity):
+                return entity
+        return next((e for _, e, _ in recent if fits(e)), None)
+
+    def _match(self, phrase: Phrase, pos: int) -> Entity | None:
+        if phrase.kind == "name" and not phrase.org:
+            name = _clean_name(phrase.name)
+            candidates = self._by_surname.get(name[-1].lower(), [])
+            first = tuple(w.lower().rstrip(".") for w in name[:-1])
+            for entity in reversed(candidates):
+                other = tuple(w.lower().rstrip(".") for w in entity.first)
+                if not first or not other or _same_first(first, other):
+                    return entity
+            return None
+        if phrase.kind == "name":
+            key = _org_key(phrase.name)
+            return next(
+                (e for e in reversed(self.entities) if e.kind == "organization"
+                 and _org_key(tuple(e.name.split())) == key),
+                None,
+            )  # fmt: skip
+        for _, entity, _ in self._recent(pos):
+            if _nominal_fits(phrase, entity):
+                return entity
+        return None
+
+    def _learn(self, entity: Entity, phrase: Phrase) -> None:
+        entity.add_alias(phrase.text)
+        entity.titles |= phrase.titles
+        entity.modifiers |= phrase.modifiers
+        entity.gender = entity.gender or phrase.gender
+        if phrase.kind == "name" and entity.kind == "person":
+            name = _clean_name(phrase.name)
+            if entity.surname is None:
+                entity.surname = name[-1]
+                self._by_surname.setdefault(name[-1].lower(), []).append(entity)
+            if len(name) > 1 + len(entity.first):
+                entity.first = name[:-1]
+                entity.name = " ".join(name)
+
+
+def _kind(phrase: Phrase) -> str:
+    return "organization" if phrase.org else "person"
+
+
+def _same_first(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """First names agree, allowing initials: ("i",) matches ("ilham",)."""
+    x, y = a[0], b[0]
+    return x == y or (len(x) == 1 and y.startswith(x)) or (len(y) == 1 and x.startswith(y))
+
+
+def _org_key(words: tuple[str, ...]) -> tuple[str, ...]:
+    """Organisation identity: "Russia's Defense Ministry" == "the Russian Defense Ministry"."""
+    return tuple(GEO.get(bare(w), bare(w)) for w in words if bare(w) != "the")
+
+
+def _nominal_fits(phrase: Phrase, entity: Entity) -> bool:
+    """Whether "the <modifiers> <role>" can refer to ``entity``."""
+    if phrase.org or not phrase.titles:
+        head = phrase.text.split()[-1].lower() if phrase.text.split() else ""
+        return entity.kind == "organization" and bare(entity.name.split()[-1]) == bare(head)
+    if entity.kind != "person":
+        return False
+    if "leader" in phrase.titles:
+        if not (entity.titles & LEADER_TITLES):
+            return False
+    elif not phrase.titles <= entity.titles:
+        return False
+    known = entity.titles | entity.modifiers
+    return all(m in known or m in GEO for m in phrase.modifiers)
+
+
+def name_runs(tokens: list[Token]) -> list[tuple[int, int]]:
+    """Token ranges [i, j) of capitalised runs: "Foreign Minister Ana Petrova",
+    "President of the Republic of Azerbaijan Ilham Aliyev", "Kremlin spokesman Dmitry Peskov".
+
+    Lower-case role words join a run only before a capitalised word; "of" / "of the" only
+    between capitalised words.
+    """
+    runs: list[tuple[int, int]] = []
+    n = len(tokens)
+
+    def joins(j: int, i: int) -> bool:
+        tok = tokens[j]
+        if _is_name_token(tok) and tok.text[:1].isalpha():
+            return True
+        nxt = tokens[j + 1] if j + 1 < n else None
+        if nxt is None or not _is_name_token(nxt):
+            return False
+        if tok.lower in TITLE_WORDS:
+            return True
+        if j == i:
+            return False
+        if tok.lower == "of":
+            return True
+        return tok.lower == "the" and tokens[j - 1].lower == "of"
+
+    i = 0
+    while i < n:
+        j = i
+        while j < n and joins(j, i):
+            j += 1
+        if j > i:
+            runs.append((i, j))
+        i = max(j, i + 1)
+    return runs
+
+
+def is_antecedent(phrase: Phrase) -> bool:
+    """Whether a name phrase found anywhere is worth remembering for later references.
+
+    People introduced with a role or honorific, or by two or more name words; organisations
+    whose name ends in an organisation word. Lone capitalised words are left out: they are
+    too often sentence-initial common words or places.
+    """
+    if phrase.kind != "name":
+        return False
+    if phrase.org:
+        return phrase.name[-1].lower() not in GEO and len(phrase.name) + len(phrase.modifiers) > 1
+    named_geo = any(bare(w) in GEO for w in phrase.name)
+    return not named_geo and (
+        bool(phrase.titles) or phrase.gender is not None or len(phrase.name) > 1
+    )

@@ -1,0 +1,188 @@
+"""Closed word lists behind the rule-based article analysis, and phrase normalisation.
+
+Everything language-specific lives here so the rules in the other modules stay readable and
+the lists can be extended in one place. All entries are lower-case.
+"""
+
+from __future__ import annotations
+
+import re
+
+
+def words(text: str) -> frozenset[str]:
+    """A word set from white-space separated text (keeps long lists readable)."""
+    return frozenset(text.split())
+
+
+# Verbs that introduce speech: "X said ...", "..., X added.", "X emphasized that ...".
+SPEECH_VERBS = words(
+    """
+    said says say stated states added adds noted notes stressed stresses emphasized
+    emphasised emphasizes emphasises underlined underlines underscored underscores told tells
+    declared declares announced announces warned warns insisted insists argued argues claimed
+    claims explained explains recalled recalls remarked remarks asserted asserts affirmed
+    affirms reiterated reiterates confirmed confirms believes wrote writes replied replies
+    responded responds answered commented comments observed acknowledged admitted admits
+    suggested suggests continued concluded cautioned cautions maintained maintains
+    """
+)
+# Verbs whose subject takes a stance toward the object directly ("X welcomed the decision"):
+# the sentence is the subject's, exactly like reported speech.
+EVALUATIVE_VERBS = words(
+    """
+    welcomed welcomes praised praises hailed hails lauded lauds thanked thanks criticized
+    criticised criticizes criticises condemned condemns denounced denounces slammed slams
+    rejected rejects accused accuses blamed blames called calls described describes termed
+    terms urged urges demanded demands regretted regrets expressed expresses voiced voices
+    considers considered assessed assesses
+    """
+)
+# Multi-word speech verbs, matched as written.
+SPEECH_PHRASES = ("pointed out", "points out", "made clear", "makes clear", "went on to say")
+
+ALL_VERBS = SPEECH_VERBS | EVALUATIVE_VERBS
+# One regex for every cue verb; (?<![\w-]) keeps "so-called" from matching "called".
+VERB_RE = re.compile(
+    r"(?<![\w-])(?:"
+    + "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in SPEECH_PHRASES)
+    + "|"
+    + "|".join(sorted(ALL_VERBS, key=len, reverse=True))
+    + r")(?![\w-])",
+    re.IGNORECASE,
+)
+
+# Words allowed between a speaker and the verb: "Aliyev also said", "the minister has noted".
+SUBJECT_VERB_FILLERS = words(
+    "also further later again once then has have had repeatedly previously recently earlier "
+    "separately additionally moreover furthermore subsequently already clearly firmly "
+    "specifically particularly explicitly publicly"
+)
+
+# Role words: a phrase ending in one of them names a person by role ("the president").
+TITLE_WORDS = words(
+    """
+    president vice-president premier minister prime chancellor secretary secretary-general
+    spokesman spokeswoman spokesperson ambassador envoy governor mayor senator congressman
+    congresswoman general commander chairman chairwoman chair head leader director official
+    officials king queen pope deputy aide adviser advisor representative diplomat speaker chief
+    co-chair co-chairs ombudsman prosecutor judge
+    """
+)
+FEMALE_TITLES = frozenset({"spokeswoman", "chairwoman", "congresswoman", "queen"})
+MALE_TITLES = frozenset({"spokesman", "chairman", "congressman", "king"})
+# Role words that "the leader" / "the head of state" can refer to.
+LEADER_TITLES = frozenset(
+    {"president", "premier", "prime", "chancellor", "king", "queen", "leader"}
+)
+HONORIFICS = {"mr": "male", "mrs": "female", "ms": "female", "miss": "female", "dr": None}
+HONORIFIC_RE = re.compile(r"(?:Mr|Mrs|Ms|Dr)\.|Miss\b|Madam\b|Sir\b")
+
+# Heads that make a named phrase an organisation rather than a person.
+ORG_HEADS = words(
+    """
+    ministry office government council committee agency service embassy department parliament
+    kremlin commission union organization organisation group administration presidency cabinet
+    army alliance bank court company party authorities side mission forces nato osce un eu
+    assembly senate congress pentagon military corporation
+    """
+)
+
+PRONOUNS = {"he": "male", "she": "female", "they": "plural", "it": "plural"}
+
+# Capitalised words that are never (part of) a name.
+NOT_NAMES = words(
+    """
+    the a an this that these those it its he she they we i you our their his her my your
+    and or but so yet however meanwhile also then today yesterday tomorrow now later earlier
+    on in at of for with by from to as after before during while when where if though although
+    according because since despite amid under over into about against between
+    monday tuesday wednesday thursday friday saturday sunday
+    january february march april may june july august september october november december
+    mr mrs ms dr sir madam miss there here what who which why how not no yes all both
+    """
+)
+
+STOP_WORDS = words(
+    """
+    a an the this that these those its their his her our my your and or but nor so yet of in
+    on at to for with by from as into onto about against between among through over under
+    after before during while since until than then also not no is are was were be been being
+    has have had do does did will would can could should may might must shall it he she they
+    we i you who whom whose which what when where why how there here if because although
+    though whether very more most less least only just even still already again once all any
+    each every some such own same other another both either neither one two three per via
+    up down out off according toward towards upon within without across amid despite
+    """
+)
+
+# Demonyms and country-name variants -> one key, so "Russian peacekeepers" and "Russia's
+# peacekeeping forces" share their country.
+GEO = {
+    "russia": "russia", "russian": "russia", "russians": "russia", "moscow": "russia",
+    "azerbaijan": "azerbaijan", "azerbaijani": "azerbaijan", "azerbaijanis": "azerbaijan",
+    "baku": "azerbaijan",
+    "armenia": "armenia", "armenian": "armenia", "armenians": "armenia", "yerevan": "armenia",
+    "turkey": "turkey", "turkish": "turkey", "türkiye": "turkey", "ankara": "turkey",
+    "georgia": "georgia", "georgian": "georgia", "tbilisi": "georgia",
+    "iran": "iran", "iranian": "iran", "tehran": "iran",
+    "ukraine": "ukraine", "ukrainian": "ukraine", "kyiv": "ukraine",
+    "belarus": "belarus", "belarusian": "belarus",
+    "kazakhstan": "kazakhstan", "kazakh": "kazakhstan",
+    "china": "china", "chinese": "china", "beijing": "china",
+    "france": "france", "french": "france", "paris": "france",
+    "germany": "germany", "german": "germany", "berlin": "germany",
+    "britain": "uk", "british": "uk", "uk": "uk", "london": "uk",
+    "america": "us", "american": "us", "u.s.": "us", "usa": "us", "washington": "us",
+    "italy": "italy", "italian": "italy", "spain": "spain", "spanish": "spain",
+    "poland": "poland", "polish": "poland", "israel": "israel", "israeli": "israel",
+    "syria": "syria", "syrian": "syria", "iraq": "iraq", "iraqi": "iraq",
+    "india": "india", "indian": "india", "pakistan": "pakistan", "pakistani": "pakistan",
+    "japan": "japan", "japanese": "japan", "canada": "canada", "canadian": "canada",
+    "egypt": "egypt", "egyptian": "egypt", "europe": "europe", "european": "europe",
+}  # fmt: skip
+
+# Heads that add nothing to what a phrase refers to ("Russian peacekeeping forces" is the
+# same thing as "Russian peacekeepers"); they only decide a group when nothing else does.
+GENERIC_HEADS = words(
+    "force forces troops troop mission contingent operation personnel unit units soldiers "
+    "servicemen service staff side authorities government leadership"
+)
+# Generic heads that stand for the country itself: "the Armenian side" is Armenia.
+STATE_HEADS = frozenset({"side", "authorities", "government", "leadership"})
+# Nouns a stance is practically never about; phrases made only of them are not targets.
+NON_TARGETS = words(
+    """
+    time year years day days week month today moment reporters journalists press conference
+    briefing question questions answer words remarks fact way part end beginning number lot
+    course view opinion interview statement thing things people country countries region
+    situation issue matter point case meeting talks importance need
+    """
+)
+
+_STEM_SUFFIXES = ("ings", "ing", "ers", "er", "es", "s")
+
+
+def stem(word: str) -> str:
+    """A crude suffix-stripping stem: peacekeepers, peacekeeping, peacekeeper -> peacekeep.
+
+    Good enough to group mentions inside one article; deliberately not a full stemmer
+    (words of four letters or fewer are left alone so "news" or "arms" keep their meaning).
+    """
+    w = word.lower().replace("’", "'")
+    if w.endswith("'s"):
+        w = w[:-2]
+    w = w.rstrip("'")
+    if len(w) <= 4:
+        return w
+    for suffix in _STEM_SUFFIXES:
+        if w.endswith(suffix) and len(w) - len(suffix) >= 4:
+            return w[: -len(suffix)]
+    return w
+
+
+def bare(word: str) -> str:
+    """A token without a possessive ending, lower-cased: "Russia's" -> "russia"."""
+    w = word.lower().replace("’", "'")
+    if w.endswith("'s"):
+        w = w[:-2]
+    return w.rstrip("'.")

@@ -1,0 +1,216 @@
+"""Find direct quotes in article paragraphs, including quotes that run across paragraphs.
+
+A scan over the quotation marks of each body paragraph with one bit of state (inside a
+quote or not), carried from paragraph to paragraph:
+
+- curly marks (“ ” « » „) say which way they face; a straight ``"`` opens when it follows
+  white space or an opening bracket and precedes a non-space, otherwise it closes;
+- news style for a quote that continues into the next paragraph leaves the closing mark off
+  and reopens the next paragraph with an opening mark: when a paragraph ends inside a quote
+  and the next one starts with an opening mark, both parts belong to one quote;
+- a paragraph that ends inside a quote and is followed, with no blank line between, by a
+  line whose first mark closes, is a hard-wrapped line: the quote continues;
+- otherwise the quote is unbalanced: it is closed at the paragraph end and reported
+  (``closed=False``), so one missing mark never swallows the rest of the article;
+- ``“We welcome it,” he said, “and we hope ...”``: two quotes of one paragraph separated only
+  by a short attribution clause are one quote with two parts;
+- quotes of fewer than ``min_words`` words ("scare quotes" such as the so-called
+  “mission”, one-word epithets) are not speech of their own: they stay in the sentence
+  around them, which attribution reads as reported speech or the author's text.
+
+Single quotation marks are not scanned: in English news they are apostrophes or nested
+quotes inside a double-quoted quote, which belong to the outer quote's speaker anyway.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from model.article.cleaning import Paragraph
+from model.article.lexicon import VERB_RE
+
+_MARK = re.compile('[“”«»„"]')
+_OPENERS = "“«„"
+# Closing marks accepted for each opening mark (scraped text mixes styles).
+_CLOSERS = {"“": '”"', "«": "»", "„": '“”"', '"': '"”'}
+_OPEN_CONTEXT = " \t([{—–-/:"
+# The longest clause between two quote parts that can be an interrupting attribution.
+_MAX_INTERRUPTION = 80
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class QuotePart:
+    """A run of quoted text inside one paragraph (offsets into the original text).
+
+    ``open_mark``/``close_mark`` are the positions of the marks, or None where the part
+    starts a hard-wrapped line or runs to the paragraph end without a closing mark.
+    """
+
+    start: int
+    end: int
+    open_mark: int | None
+    close_mark: int | None
+    paragraph: int
+
+
+@dataclass(frozen=True)
+class Quote:
+    """One quotation, possibly in several parts (across paragraphs or interrupted)."""
+
+    parts: tuple[QuotePart, ...]
+    closed: bool = True
+
+    @property
+    def start(self) -> int:
+        """Start of the first part's text."""
+        return self.parts[0].start
+
+    @property
+    def end(self) -> int:
+        """End of the last part's text."""
+        return self.parts[-1].end
+
+
+@dataclass
+class QuoteScan:
+    """What the scan found: quotes, and the positions of marks it could not pair."""
+
+    quotes: list[Quote] = field(default_factory=list)
+    unclosed: list[int] = field(default_factory=list)
+    stray: list[int] = field(default_factory=list)
+
+
+def _straight_opens(text: str, i: int, lo: int, hi: int) -> bool:
+    """Whether the straight quote at ``i`` faces right (opens) in its context."""
+    before = text[i - 1] if i > lo else " "
+    after = text[i + 1] if i + 1 < hi else " "
+    return (before in _OPEN_CONTEXT or before.isspace()) and not after.isspace()
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+class _Scanner:
+    """The mark-by-mark state machine; one instance scans one article."""
+
+    def __init__(self, text: str, paragraphs: Sequence[Paragraph]) -> None:
+        self.text = text
+        self.paragraphs = paragraphs
+        self.scan = QuoteScan()
+        self.parts: list[QuotePart] = []
+        self.opener: str | None = None
+        self.open_mark: int | None = None
+        self.content_start = 0
+
+    def run(self) -> QuoteScan:
+        skip_to = -1  # a continuation's opening mark, already consumed
+        for index, para in enumerate(self.paragraphs):
+            for match in _MARK.finditer(self.text, para.start, para.end):
+                if match.start() > skip_to:
+                    self._mark(match.start(), index, para)
+            if self.opener is not None:
+                skip_to = self._paragraph_end(index, para)
+        return self.scan
+
+    def _open(self, char: str, at: int) -> None:
+        self.opener, self.open_mark, self.content_start = char, at, at + 1
+
+    def _add_part(self, end: int, close_mark: int | None, index: int) -> None:
+        start, end = _trimmed(self.text, self.content_start, end)
+        if end > start:
+            self.parts.append(QuotePart(start, end, self.open_mark, close_mark, index))
+
+    def _finish(self, closed: bool) -> None:
+        if self.parts:
+            self.scan.quotes.append(Quote(tuple(self.parts), closed))
+        self.parts, self.opener, self.open_mark = [], None, None
+
+    def _mark(self, i: int, index: int, para: Paragraph) -> None:
+        char = self.text[i]
+        if self.opener is None:
+            if char in _OPENERS or (
+                char == '"' and _straight_opens(self.text, i, para.start, para.end)
+            ):
+                self._open(char, i)
+            else:
+                self.scan.stray.append(i)
+            return
+        if char in _CLOSERS[self.opener]:
+            self._add_part(i, i, index)
+            self._finish(closed=True)
+        elif char == self.opener:
+            # The same opening mark again while open: the closing mark was lost. Close the
+            # quote here (reported) rather than pair marks wrongly from now on.
+            self.scan.unclosed.append(self.open_mark if self.open_mark is not None else i)
+            self._add_part(i, None, index)
+            self._finish(closed=False)
+            self._open(char, i)
+
+    def _paragraph_end(self, index: int, para: Paragraph) -> int:
+        """Decide what an open quote at a paragraph end does; returns a mark to skip."""
+        self._add_part(para.end, None, index)
+        nxt = self.paragraphs[index + 1] if index + 1 < len(self.paragraphs) else None
+        if nxt is not None:
+            first = self.text[nxt.start]
+            if first in _OPENERS or first == '"':
+                self._open(first, nxt.start)  # news-style continuation
+                return nxt.start
+            if not nxt.blank_before and self._first_mark_closes(nxt):
+                self.open_mark, self.content_start = None, nxt.start  # hard-wrapped line
+                return -1
+        if self.open_mark is not None:
+            self.scan.unclosed.append(self.open_mark)
+        else:
+            self.scan.unclosed.append(self.parts[0].start if self.parts else para.start)
+        self._finish(closed=False)
+        return -1
+
+    def _first_mark_closes(self, para: Paragraph) -> bool:
+        match = _MARK.search(self.text, para.start, para.end)
+        if match is None or self.opener is None:
+            return False
+        char = match.group()
+        if char == '"':
+            return not _straight_opens(self.text, match.start(), para.start, para.end)
+        return char in _CLOSERS[self.opener] and char not in _OPENERS
+
+
+def _merge_interrupted(text: str, quotes: list[Quote]) -> list[Quote]:
+    """Join ``“A,” he said, “B”`` into one quote of two parts."""
+    merged: list[Quote] = []
+    for quote in quotes:
+        if merged:
+            prev = merged[-1]
+            last, first = prev.parts[-1], quote.parts[0]
+            if (
+                last.close_mark is not None
+                and first.open_mark is not None
+                and last.paragraph == first.paragraph
+                and first.open_mark - last.close_mark <= _MAX_INTERRUPTION
+            ):
+                gap = text[last.close_mark + 1 : first.open_mark]
+                if VERB_RE.search(gap) and not re.search(r"[.!?]", gap):
+                    merged[-1] = Quote(prev.parts + quote.parts, prev.closed and quote.closed)
+                    continue
+        merged.append(quote)
+    return merged
+
+
+def find_quotes(text: str, paragraphs: Sequence[Paragraph], min_words: int = 4) -> QuoteScan:
+    """All direct quotes in ``paragraphs`` of ``text``, in order (see the module docstring)."""
+    scan = _Scanner(text, paragraphs).run()
+    quotes = _merge_interrupted(text, scan.quotes)
+    scan.quotes = [
+        q
+        for q in quotes
+        if sum(len(_WORD.findall(text, p.start, p.end)) for p in q.parts) >= min_words
+    ]
+    return scan
