@@ -121,3 +121,14 @@ def test_softmax_rows_sum_to_one_and_confidence_weights_prefer_sharp_windows():
     weights = window_weights(probs, "confidence")
     assert weights[0] > 10 * weights[1]
     assert np.allclose(window_weights(probs, "mean"), 1.0)
+
+
+def test_evidence_is_the_sentence_that_mentions_the_target(trained):
+    text = (
+        "The talks resumed on Monday in Vienna. The foreign minister called the monitoring "
+        "centre a very important step. Delegations will meet again next week."
+    )
+    pred = trained.predict([StanceQuery(text=text, target="the monitoring centre")])[0]
+    (ev,) = pred.evidence
+    assert ev.text == "The foreign minister called the monitoring centre a very important step."
+    assert text[ev.start : ev.end] == ev.text

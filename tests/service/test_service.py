@@ -32,9 +32,21 @@ def _start(env_extra: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes
     env = {**os.environ, **env_extra, "BENTOML_DO_NOT_TRACK": "true"}
     handle = log.open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bentoml", "serve", "service.service:StanceService",
-         "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "bentoml",
+            "serve",
+            "service.service:StanceService",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
     )
     return proc, f"http://127.0.0.1:{port}"
 
@@ -61,8 +73,12 @@ def servers(trained_model_dir, tmp_path_factory):
 
     tag = register(StanceClassifier.load(trained_model_dir), {"dev_metrics": {"macro_f1": 0.5}})
     logs = tmp_path_factory.mktemp("logs")
-    common = {"STANCE_MODEL_TAG": tag, "STANCE_MAX_BATCH_ITEMS": "40",
-              "STANCE_MAX_BODY_BYTES": "150000", "STANCE_MAX_TEXT_CHARS": "5000"}
+    common = {
+        "STANCE_MODEL_TAG": tag,
+        "STANCE_MAX_BATCH_ITEMS": "40",
+        "STANCE_MAX_BODY_BYTES": "150000",
+        "STANCE_MAX_TEXT_CHARS": "5000",
+    }
     open_proc, open_url = _start(common, logs / "open.log")
     key_proc, key_url = _start({**common, "STANCE_API_KEY": API_KEY}, logs / "key.log")
     try:
@@ -93,8 +109,11 @@ def _assert_prediction(result: dict, target: str) -> None:
 
 
 def test_predict_over_raw_http(servers):
-    r = _post(servers["open"], "/predict", {"text": TEXT, "target": "the monitoring mission",
-                                             "speaker": "the minister", "id": "q1"})
+    r = _post(
+        servers["open"],
+        "/predict",
+        {"text": TEXT, "target": "the monitoring mission", "speaker": "the minister", "id": "q1"},
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     _assert_prediction(body, "the monitoring mission")
@@ -108,7 +127,9 @@ def test_every_endpoint_through_sync_http_client(servers):
 
     with bentoml.SyncHTTPClient(servers["open"]) as client:
         single = client.predict(text=TEXT, target="the monitoring mission")
-        multi = client.predict_targets(text=TEXT, targets=["the minister", "the monitoring mission"])
+        multi = client.predict_targets(
+            text=TEXT, targets=["the minister", "the monitoring mission"]
+        )
         batch = client.predict_batch(items=[{"text": TEXT, "target": "the minister", "id": "b1"}])
         info = client.model()
     _assert_prediction(single, "the monitoring mission")
@@ -187,8 +208,12 @@ def test_invalid_requests_are_4xx_naming_the_field(servers, path, body, field):
 
 
 def test_invalid_json_is_400_not_500(servers):
-    r = httpx.post(f"{servers['open']}/predict", content=b"{bad json",
-                   headers={"content-type": "application/json"}, timeout=30)
+    r = httpx.post(
+        f"{servers['open']}/predict",
+        content=b"{bad json",
+        headers={"content-type": "application/json"},
+        timeout=30,
+    )
     assert r.status_code == 400
     assert "Invalid JSON" in r.text
 
@@ -204,9 +229,14 @@ def test_api_key_required_except_health(servers):
     url = servers["key"]
     body = {"text": TEXT, "target": "the minister"}
     assert _post(url, "/predict", body).status_code == 401
-    assert _post(url, "/predict", body, headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert (
+        _post(url, "/predict", body, headers={"Authorization": "Bearer wrong"}).status_code == 401
+    )
     assert httpx.get(f"{url}/model", timeout=30).status_code == 401
-    assert _post(url, "/predict", body, headers={"Authorization": f"Bearer {API_KEY}"}).status_code == 200
+    assert (
+        _post(url, "/predict", body, headers={"Authorization": f"Bearer {API_KEY}"}).status_code
+        == 200
+    )
     assert _post(url, "/predict", body, headers={"X-API-Key": API_KEY}).status_code == 200
     assert httpx.get(f"{url}/readyz", timeout=30).status_code == 200
     assert httpx.get(f"{url}/livez", timeout=30).status_code == 200
@@ -217,8 +247,14 @@ def test_batch_order_preserved_under_32_concurrent_clients(servers):
     url = servers["open"]
 
     def call(client_id: int) -> list[str]:
-        items = [{"text": f"{TEXT} Report {client_id}-{k}.", "target": "the minister",
-                  "id": f"c{client_id}-{k}"} for k in range(1 + client_id % 5)]
+        items = [
+            {
+                "text": f"{TEXT} Report {client_id}-{k}.",
+                "target": "the minister",
+                "id": f"c{client_id}-{k}",
+            }
+            for k in range(1 + client_id % 5)
+        ]
         r = _post(url, "/predict_batch", {"items": items})
         assert r.status_code == 200, r.text
         return [x["id"] for x in r.json()["results"]]
@@ -230,12 +266,19 @@ def test_batch_order_preserved_under_32_concurrent_clients(servers):
 
 
 def test_request_ids_are_echoed_and_access_log_is_structured(servers):
-    r = _post(servers["open"], "/predict", {"text": TEXT, "target": "the minister"},
-              headers={"X-Request-ID": "abc-123"})
+    r = _post(
+        servers["open"],
+        "/predict",
+        {"text": TEXT, "target": "the minister"},
+        headers={"X-Request-ID": "abc-123"},
+    )
     assert r.headers["x-request-id"] == "abc-123"
     time.sleep(0.5)
-    lines = [line for line in (servers["logs"] / "open.log").read_text().splitlines()
-             if '"request_id": "abc-123"' in line]
+    lines = [
+        line
+        for line in (servers["logs"] / "open.log").read_text().splitlines()
+        if '"request_id": "abc-123"' in line
+    ]
     assert lines, "the access log must contain the request id"
-    record = json.loads(lines[-1][lines[-1].index("{"):])
+    record = json.loads(lines[-1][lines[-1].index("{") :])
     assert record["path"] == "/predict" and record["status"] == 200
