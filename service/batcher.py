@@ -18,6 +18,7 @@ from typing import Generic, TypeVar
 
 Q = TypeVar("Q")
 R = TypeVar("R")
+T = TypeVar("T")
 
 
 @dataclass
@@ -80,6 +81,12 @@ class ContinuousBatcher(Generic[Q, R]):
                 if not p.future.done():
                     p.future.set_result(results[offset : offset + n])
                 offset += n
+
+    async def run_exclusive(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` on the model thread, between batches (for work that is not a batch of
+        queries, such as a whole-article analysis that calls the model itself)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, fn)
 
     def close(self) -> None:
         """Stop the worker thread (pending calls finish first)."""

@@ -34,6 +34,7 @@ MAX_SPEAKER_CHARS = _env_int("STANCE_MAX_SPEAKER_CHARS", 200)
 MAX_ID_CHARS = 200
 MAX_BATCH_ITEMS = _env_int("STANCE_MAX_BATCH_ITEMS", 256)
 MAX_TARGETS = _env_int("STANCE_MAX_TARGETS", 32)
+MAX_ARTICLE_CHARS = _env_int("STANCE_MAX_ARTICLE_CHARS", 1_000_000)
 
 EXAMPLE_TEXT = (
     "President Aliyev said the performance of the Russian peacekeepers can be considered "
@@ -102,6 +103,30 @@ class PredictTargetsRequest(Strict):
         ),
     ]
     speaker: Speaker = None
+    id: Ident = None
+
+
+class AnalyzeArticleRequest(Strict):
+    """A whole scraped article; targets are found automatically when not given."""
+
+    text: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=MAX_ARTICLE_CHARS,
+            description=f"The article as scraped, noise included (1 to {MAX_ARTICLE_CHARS} chars).",
+            examples=[EXAMPLE_TEXT],
+        ),
+    ]
+    targets: Annotated[
+        list[Target] | None,
+        Field(
+            default=None,
+            max_length=MAX_TARGETS,
+            description="What to ask about; null finds salient entities and noun phrases.",
+            examples=[["Russian peacekeepers"]],
+        ),
+    ] = None
     id: Ident = None
 
 
@@ -209,4 +234,5 @@ def limits() -> dict[str, int]:
         "max_speaker_chars": MAX_SPEAKER_CHARS,
         "max_batch_items": MAX_BATCH_ITEMS,
         "max_targets": MAX_TARGETS,
+        "max_article_chars": MAX_ARTICLE_CHARS,
     }

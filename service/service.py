@@ -28,7 +28,9 @@ from model.types import QueryError, StancePrediction, StanceQuery
 from service.batcher import ContinuousBatcher
 from service.middleware import StanceMiddleware
 from service.schemas import (
+    MAX_ARTICLE_CHARS,
     MAX_TEXT_CHARS,
+    AnalyzeArticleRequest,
     BatchOut,
     ModelInfo,
     PredictBatchRequest,
@@ -143,6 +145,28 @@ class StanceService:
             for (i, _), pred in zip(good, preds, strict=True):
                 results[i] = _out(pred, self.tag)
         return BatchOut(results=[r for r in results if r is not None])
+
+    @bentoml.api(route="/analyze_article", input_spec=AnalyzeArticleRequest)
+    async def analyze_article(self, **request: Any) -> dict[str, Any]:
+        """Every (speaker, target, stance) in a raw article, with evidence sentences and offsets."""
+        from model.article import analyze_article
+
+        req = AnalyzeArticleRequest(**request)
+        if not req.text.strip():
+            raise InvalidArgument("text: must contain non-whitespace characters")
+        classifier = self.classifier
+
+        def run() -> dict[str, Any]:
+            analysis = analyze_article(
+                req.text, classifier, targets=req.targets, max_chars=MAX_ARTICLE_CHARS
+            )
+            return analysis.to_dict()
+
+        try:
+            result = await self.batcher.run_exclusive(run)
+        except QueryError as err:
+            raise InvalidArgument(str(err)) from None
+        return {"id": req.id, "model": self.tag, **result}
 
     @bentoml.api(route="/model")
     def model(self) -> ModelInfo:

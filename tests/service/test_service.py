@@ -282,3 +282,37 @@ def test_request_ids_are_echoed_and_access_log_is_structured(servers):
     assert lines, "the access log must contain the request id"
     record = json.loads(lines[-1][lines[-1].index("{") :])
     assert record["path"] == "/predict" and record["status"] == 200
+
+
+ARTICLE = (
+    "Minister welcomes monitoring centre\nMinister welcomes monitoring centre\n\n"
+    "BAKU, March 3 (Staff) --\n\n"
+    "Foreign Minister Ana Petrova said on Monday that the monitoring centre was a very "
+    "important step for the region.\n\n"
+    '"The monitoring centre has already reduced incidents," Petrova told reporters.\n\n'
+    "#####\n\nShare this article | Subscribe to our newsletter\n"
+)
+
+
+def test_analyze_article_returns_attributed_stances_with_offsets(servers):
+    r = _post(
+        servers["open"],
+        "/analyze_article",
+        {"text": ARTICLE, "targets": ["the monitoring centre"], "id": "art-1"},
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["id"] == "art-1" and body["model"] == servers["tag"]
+    assert body["stances"], body
+    speakers = {s["speaker"] for s in body["stances"]}
+    assert "Foreign Minister Ana Petrova" in speakers or "Ana Petrova" in speakers, speakers
+    for stance in body["stances"]:
+        assert sum(stance["probabilities"].values()) == pytest.approx(1.0, abs=1e-5)
+        for ev in stance["evidence"]:
+            assert ARTICLE[ev["start"] : ev["end"]] == ev["text"]
+
+
+def test_analyze_article_rejects_blank_text(servers):
+    r = _post(servers["open"], "/analyze_article", {"text": "   \n  "})
+    assert r.status_code == 400
+    assert "text" in r.text
