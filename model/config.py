@@ -57,7 +57,7 @@ class StanceConfig:
     base_model: str = DEFAULT_BASE_MODEL
     labels: tuple[str, ...] = DEFAULT_LABELS
     max_length: int = 128
-    pooling: str = "target"
+    pooling: str = "mean"
     target_start: str = "<t>"
     target_end: str = "</t>"
     context_sentences: int = 1
