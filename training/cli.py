@@ -1,4 +1,4 @@
-"""`stance` command line: train, evaluate, predict, export (and the main job, `stance up`).
+"""`stance` command line: train, evaluate, predict, analyze, export (and the main job, `stance up`).
 
 Every command validates its inputs and turns known errors into one clear line on stderr
 and exit code 2; unexpected errors keep their traceback.
@@ -255,6 +255,66 @@ def predict(
         return
     out = [p.to_dict() for p in predictions]
     typer.echo(json.dumps(out[0] if len(out) == 1 else out, indent=2, ensure_ascii=False))
+
+
+def _read_article(path: str, encoding: str) -> str:
+    """The article text from a file ('-': stdin); unreadable input names the fix."""
+    from model.article import ArticleError
+
+    if path == "-":
+        return sys.stdin.read()
+    try:
+        return Path(path).read_text(encoding=encoding)
+    except FileNotFoundError:
+        raise ArticleError(f"{path}: no such file") from None
+    except UnicodeDecodeError as err:
+        raise ArticleError(
+            f"{path}: not {encoding} text ({err.reason} at byte {err.start}); "
+            "pass --encoding (e.g. cp1252)"
+        ) from None
+    except LookupError:
+        raise ArticleError(f"--encoding: unknown encoding {encoding!r}") from None
+    except OSError as err:
+        raise ArticleError(f"{path}: cannot be read ({err.strerror})") from None
+
+
+@app.command()
+def analyze(
+    article_file: Annotated[
+        str, typer.Argument(metavar="ARTICLE_FILE", help="article text file ('-' reads stdin)")
+    ],
+    target: Annotated[
+        list[str] | None,
+        typer.Option(help="target to ask about; repeat for several (default: found in the text)"),
+    ] = None,
+    model: Annotated[
+        str, typer.Option(help="BentoML tag (stance:latest) or model folder")
+    ] = "stance:latest",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print the whole analysis as JSON instead of a table")
+    ] = False,
+    max_chars: Annotated[int, typer.Option(min=1, help="refuse longer articles")] = 1_000_000,
+    encoding: EncodingOpt = "utf-8",
+    backend: BackendOpt = "torch",
+) -> None:
+    """Who says what about whom in one scraped article: (speaker, target, stance) + evidence.
+
+    Quotes and reported speech are attributed to speakers, text outside them to the author;
+    evidence offsets point into the file as given, noise included.
+    """
+    from model.article import analyze_article, render_table
+
+    try:
+        text = _read_article(article_file, encoding)
+        classifier = _load_classifier(model, backend)
+        analysis = analyze_article(text, classifier, target or None, max_chars)
+    except KNOWN_ERRORS as err:
+        _fail(err)
+        return
+    if as_json:
+        typer.echo(json.dumps(analysis.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        typer.echo(render_table(analysis))
 
 
 @app.command()

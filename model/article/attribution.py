@@ -32,7 +32,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from model.article.cleaning import CleanedArticle
 from model.article.entities import (
@@ -40,16 +40,17 @@ from model.article.entities import (
     EntityRegistry,
     Phrase,
     Token,
+    TokenIndex,
     is_antecedent,
-    name_runs,
     parse_run,
     phrase_after,
     phrase_before,
-    tokenize,
+    token_at,
     with_text,
 )
 from model.article.lexicon import EVALUATIVE_VERBS, ORG_HEADS, SUBJECT_VERB_FILLERS, VERB_RE
-from model.article.quotes import Quote
+from model.article.quotes import Quote, QuotePart
+from model.article.spans import Areas
 from model.text import split_sentences
 from model.types import Span
 
@@ -125,12 +126,13 @@ class Attribution:
     units: list[Unit]
     registry: EntityRegistry
     sentences: list[Span]
+    index: TokenIndex
 
 
 def _verb_tokens(tokens: Sequence[Token], match: re.Match[str]) -> tuple[int, int] | None:
     """Token indices [first, after) of a verb match, or None when it is not on token edges."""
-    first = next((k for k, t in enumerate(tokens) if t.start == match.start()), None)
-    if first is None:
+    first = token_at(tokens, match.start())
+    if first >= len(tokens) or tokens[first].start != match.start():
         return None
     after = first
     while after < len(tokens) and tokens[after].end <= match.end():
@@ -140,7 +142,7 @@ def _verb_tokens(tokens: Sequence[Token], match: re.Match[str]) -> tuple[int, in
 
 def _subject(text: str, tokens: Sequence[Token], verb: int) -> Phrase | None:
     """The speaker phrase right before ``tokens[verb]`` (fillers and appositives skipped)."""
-    toks = list(tokens)
+    toks = tokens
     i = verb - 1
     while i >= 0 and toks[i].lower in SUBJECT_VERB_FILLERS:
         i -= 1
@@ -156,24 +158,38 @@ def _subject(text: str, tokens: Sequence[Token], verb: int) -> Phrase | None:
             return phrase
         words = [t for t in toks[k + 1 : i] if t.lower not in {"the", "a", "an"}]
         role = parse_run(words) if words and words[0].text[:1].isalpha() else None
+        if role is not None and role.kind == "name" and phrase.kind == "nominal":
+            # "The opposition leader, Davit Kurtsikidze, said": the name is in the commas.
+            named = replace(
+                role,
+                start=phrase.start,
+                titles=role.titles | phrase.titles,
+                modifiers=role.modifiers | phrase.modifiers,
+                role=role.role or phrase.text.split(maxsplit=1)[-1],
+            )
+            return with_text(named, text)
         if role is None or not role.titles:
             return phrase
-        return Phrase(phrase.start, phrase.end, phrase.text, phrase.kind, phrase.name,
-                      phrase.titles | role.titles, phrase.modifiers | role.modifiers,
-                      phrase.gender or role.gender, phrase.org)  # fmt: skip
+        return replace(
+            phrase,
+            titles=phrase.titles | role.titles,
+            modifiers=phrase.modifiers | role.modifiers,
+            gender=phrase.gender or role.gender,
+            role=phrase.role or role.role,
+        )
     return phrase_before(text, toks, i)
 
 
 def _ends_phrase(tokens: Sequence[Token], phrase: Phrase) -> bool:
     """Whether the phrase is followed by punctuation or nothing (not by more clause)."""
-    after = next((t for t in tokens if t.start >= phrase.end), None)
-    return after is None or after.text in _END_OF_PHRASE
+    k = token_at(tokens, phrase.end)
+    return k >= len(tokens) or tokens[k].text in _END_OF_PHRASE
 
 
 def _according_to(text: str, tokens: Sequence[Token], k: int) -> Phrase | None:
     """``according to X`` starting at ``tokens[k]``."""
     if k + 2 < len(tokens) and [t.lower for t in tokens[k : k + 2]] == ["according", "to"]:
-        phrase = phrase_after(text, list(tokens), k + 2)
+        phrase = phrase_after(text, tokens, k + 2)
         if phrase is not None and _ends_phrase(tokens, phrase):
             return phrase
     return None
@@ -188,25 +204,7 @@ def _is_speaker(phrase: Phrase | None) -> bool:
     return bool(phrase.titles) or any(w in ORG_HEADS for w in phrase.text.lower().split()[-1:])
 
 
-def _inside(pos: int, spans: Sequence[Span]) -> bool:
-    return any(lo <= pos < hi for lo, hi in spans)
-
-
-def _subtract(span: Span, holes: Sequence[Span]) -> list[Span]:
-    """``span`` minus the (sorted or not) ``holes``."""
-    pieces = [span]
-    for h_lo, h_hi in sorted(holes):
-        out: list[Span] = []
-        for lo, hi in pieces:
-            if h_hi <= lo or h_lo >= hi:
-                out.append((lo, hi))
-                continue
-            if h_lo > lo:
-                out.append((lo, h_lo))
-            if h_hi < hi:
-                out.append((h_hi, hi))
-        pieces = out
-    return pieces
+_NO_AREAS = Areas()
 
 
 _EDGE = ' \t\n“”"«»„,;:—–-'
@@ -228,6 +226,10 @@ class _Attributor:
         self.paragraphs = article.paragraphs
         self.quotes = quotes
         self.registry = EntityRegistry()
+        spans = [(p.start, p.end) for p in article.paragraphs]
+        if article.headline is not None:
+            spans.append(article.headline)
+        self.index = TokenIndex(self.text, spans)
         self.sentences: list[Span] = []
         self.by_paragraph: list[list[Span]] = []
         for para in self.paragraphs:
@@ -238,32 +240,44 @@ class _Attributor:
             self.by_paragraph.append(found)
             self.sentences.extend(found)
         self.cues: list[Span] = []
+        self.cue_areas = Areas()
         # Where quotes (marks included) sit, per paragraph: verbs inside them are not cues.
-        self.quoted: dict[int, list[Span]] = {}
+        quoted: dict[int, list[Span]] = {}
         for quote in quotes:
             for part in quote.parts:
                 lo = part.open_mark if part.open_mark is not None else part.start
                 hi = part.close_mark + 1 if part.close_mark is not None else part.end
-                self.quoted.setdefault(part.paragraph, []).append((lo, hi))
+                quoted.setdefault(part.paragraph, []).append((lo, hi))
+        self.quoted = {index: Areas(spans) for index, spans in quoted.items()}
 
     # ------------------------------------------------------------------ pre-scan
     def prescan(self) -> None:
         """Register named people and organisations as antecedents for later references."""
         for para in self.paragraphs:
-            tokens = tokenize(self.text, para.start, para.end)
-            for i, j in name_runs(tokens):
+            tokens, runs = self.index.runs(para.start, para.end)
+            for i, j in runs:
                 phrase = parse_run(tokens[i:j])
                 if phrase is not None and is_antecedent(phrase):
                     self.registry.observe(with_text(phrase, self.text))
 
     # ------------------------------------------------------------------ quotes
     def quote_candidate(self, quote: Quote) -> _Candidate:
-        """A quote with the phrase naming its speaker, if a cue is found (rules 1-3)."""
-        found = self._cue_after(quote) or self._cue_before(quote) or self._cue_between(quote)
-        phrase, cue = found if found else (None, None)
-        if cue is not None:
-            self.cues.append(cue)
+        """A quote with the phrase naming its speaker, if a cue is found (rules 1-3).
+
+        Cues are tried after the first part (the usual ``“...,” X said.``), before it,
+        between parts, then after later parts; every cue found is remembered so its verb is
+        not read again as reported speech.
+        """
         first = quote.parts[0]
+        found = [
+            self._cue_after(first),
+            self._cue_before(quote),
+            *(self._cue_between(a, b) for a, b in zip(quote.parts, quote.parts[1:], strict=False)),
+            *(self._cue_after(part) for part in quote.parts[1:]),
+        ]
+        cues = [f for f in found if f is not None]
+        self.cues.extend(cue for _, cue in cues)
+        phrase, cue = cues[0] if cues else (None, None)
         return _Candidate(
             kind=QUOTE,
             spans=[(p.start, p.end) for p in quote.parts],
@@ -275,31 +289,25 @@ class _Attributor:
             opens_paragraph=first.open_mark == self.paragraphs[first.paragraph].start,
         )
 
-    def _cue_after(self, quote: Quote) -> tuple[Phrase, Span] | None:
-        for part in quote.parts:
-            if part.close_mark is None:
-                continue
-            para = self.paragraphs[part.paragraph]
-            hi = min(para.end, part.close_mark + 1 + _CUE_WINDOW)
-            tokens = tokenize(self.text, part.close_mark + 1, hi)
-            k = 1 if tokens and tokens[0].text == "," else 0
-            found = self._speaker_verb_at(tokens, k) if k < len(tokens) else None
-            if found is not None:
-                return found
-        return None
+    def _cue_after(self, part: QuotePart) -> tuple[Phrase, Span] | None:
+        """``,” Aliyev said.`` / ``,” said Aliyev.`` right after the part's closing mark."""
+        if part.close_mark is None:
+            return None
+        para = self.paragraphs[part.paragraph]
+        hi = min(para.end, part.close_mark + 1 + _CUE_WINDOW)
+        tokens = self.index.between(part.close_mark + 1, hi)
+        k = 1 if tokens and tokens[0].text == "," else 0
+        return self._speaker_verb_at(tokens, k) if k < len(tokens) else None
 
-    def _cue_between(self, quote: Quote) -> tuple[Phrase, Span] | None:
-        for prev, part in zip(quote.parts, quote.parts[1:], strict=False):
-            if prev.close_mark is None or part.open_mark is None:
-                continue
-            tokens = tokenize(self.text, prev.close_mark + 1, part.open_mark)
-            k = 1 if tokens and tokens[0].text == "," else 0
-            found = self._speaker_verb_at(tokens, k) if k < len(tokens) else None
-            if found is not None:
-                return found
-        return None
+    def _cue_between(self, prev: QuotePart, part: QuotePart) -> tuple[Phrase, Span] | None:
+        """``“A,” he said, “B”``: the clause between two parts of one paragraph."""
+        if prev.close_mark is None or part.open_mark is None:
+            return None
+        tokens = self.index.between(prev.close_mark + 1, part.open_mark)
+        k = 1 if tokens and tokens[0].text == "," else 0
+        return self._speaker_verb_at(tokens, k) if k < len(tokens) else None
 
-    def _speaker_verb_at(self, tokens: list[Token], k: int) -> tuple[Phrase, Span] | None:
+    def _speaker_verb_at(self, tokens: Sequence[Token], k: int) -> tuple[Phrase, Span] | None:
         """``said X`` / ``X said`` / ``according to X`` starting at ``tokens[k]``."""
         by = _according_to(self.text, tokens, k)
         if by is not None:
@@ -328,7 +336,9 @@ class _Attributor:
             return None
         para = self.paragraphs[first.paragraph]
         lo, hi = max(para.start, first.open_mark - _CUE_WINDOW), first.open_mark
-        for _, q_hi in self.quoted.get(first.paragraph, []):
+        # The cue lies after the previous quote of the paragraph, if any.
+        quoted = self.quoted.get(first.paragraph, _NO_AREAS)
+        for _, q_hi in quoted.overlapping(lo, first.open_mark):
             if q_hi <= first.open_mark:
                 lo = max(lo, q_hi)
         if hi == para.start and first.paragraph > 0:
@@ -337,7 +347,7 @@ class _Attributor:
             if self.text[prev.end - 1] != ":":
                 return None
             lo, hi = max(prev.start, prev.end - _CUE_WINDOW), prev.end
-        tokens = tokenize(self.text, lo, hi)
+        tokens = self.index.between(lo, hi)
         for k, tok in enumerate(tokens):
             by = _according_to(self.text, tokens, k) if tok.lower == "according" else None
             if by is not None and self._gap_ok(by.end, hi):
@@ -368,10 +378,11 @@ class _Attributor:
     def reported_candidates(self) -> list[_Candidate]:
         """One candidate per sentence with a speaker phrase as subject of a cue verb."""
         out: list[_Candidate] = []
+        self.cue_areas = Areas(self.cues)
         for index, sentences in enumerate(self.by_paragraph):
-            quoted = self.quoted.get(index, [])
+            quoted = self.quoted.get(index, _NO_AREAS)
             for lo, hi in sentences:
-                if any(q_lo <= lo and q_hi >= hi for q_lo, q_hi in quoted):
+                if quoted.covers((lo, hi)):
                     continue  # a sentence inside a quote is the quoted speaker's
                 found = self._reported(lo, hi, quoted)
                 if found is not None:
@@ -379,18 +390,17 @@ class _Attributor:
                     out.append(_Candidate(REPORTED, [span], index, index, phrase, cue))
         return out
 
-    def _reported(
-        self, lo: int, hi: int, quoted: Sequence[Span]
-    ) -> tuple[Span, Phrase, Span] | None:
-        tokens = tokenize(self.text, lo, hi)
+    def _reported(self, lo: int, hi: int, quoted: Areas) -> tuple[Span, Phrase, Span] | None:
+        tokens = self.index.between(lo, hi)
         for k, tok in enumerate(tokens):
             # "According to X, ..." opening the sentence or ", according to X." closing it.
             if tok.lower == "according" and (k == 0 or tokens[k - 1].text == ","):
                 by = _according_to(self.text, tokens, k)
-                if by is not None and not _inside(tok.start, quoted):
+                taken = quoted.holds(tok.start) or self.cue_areas.holds(tok.start)
+                if by is not None and not taken:
                     return (lo, hi), by, (tok.start, by.end)
         for match in VERB_RE.finditer(self.text, lo, hi):
-            if _inside(match.start(), quoted) or _inside(match.start(), self.cues):
+            if quoted.holds(match.start()) or self.cue_areas.holds(match.start()):
                 continue
             edges = _verb_tokens(tokens, match)
             if edges is None:
@@ -403,7 +413,7 @@ class _Attributor:
                 after = phrase_after(self.text, tokens, edges[1])
                 if after is not None and _ends_phrase(tokens, after):
                     phrase, inverted = after, True
-            if phrase is None or not _is_speaker(phrase) or _inside(phrase.start, quoted):
+            if phrase is None or not _is_speaker(phrase) or quoted.holds(phrase.start):
                 continue
             cue = (min(phrase.start, match.start()), max(phrase.end, match.end()))
             return self._reported_span(lo, hi, phrase, match, inverted, quoted), phrase, cue
@@ -416,12 +426,12 @@ class _Attributor:
         phrase: Phrase,
         verb: re.Match[str],
         inverted: bool,
-        quoted: Sequence[Span],
+        quoted: Areas,
     ) -> Span:
         """From the subject to the sentence end, or the whole sentence when the
         attribution trails ("..., he said.") or is parenthetical ("X, he said, is ...")."""
         tail_start = max(verb.end(), phrase.end)
-        tail = "".join(self.text[a:b] for a, b in _subtract((tail_start, hi), quoted))
+        tail = "".join(self.text[a:b] for a, b in quoted.subtract_from((tail_start, hi)))
         trailing = len(re.findall(r"\w+", tail)) <= _MAX_TRAILING_WORDS
         evaluative = verb.group().lower() in EVALUATIVE_VERBS
         before = self.text[lo : phrase.start].rstrip()
@@ -446,36 +456,41 @@ class _Attributor:
             if cand.entity is not None:
                 last = cand
         # A quote nobody was named for, inside someone's reported speech, is theirs.
-        reported = [c for c in candidates if c.kind == REPORTED and c.entity is not None]
+        reported = sorted(
+            (c for c in candidates if c.kind == REPORTED and c.entity is not None),
+            key=lambda c: c.spans[0],
+        )
+        starts = [c.spans[0][0] for c in reported]
         for cand in candidates:
             if cand.kind == QUOTE and cand.entity is None:
                 lo, hi = cand.spans[0][0], cand.spans[-1][1]
-                owner = next(
-                    (r for r in reported if r.spans[0][0] <= lo and hi <= r.spans[0][1]), None
-                )
-                cand.entity = owner.entity if owner else None
+                k = bisect.bisect_right(starts, lo) - 1
+                if k >= 0 and hi <= reported[k].spans[0][1]:
+                    cand.entity = reported[k].entity
 
     # ------------------------------------------------------------------ units
     def units(self, candidates: Sequence[_Candidate]) -> list[Unit]:
         """Sentence pieces per speaker: attributed quotes, then reported speech minus those
         quotes, then the author's remainder."""
         owned: list[tuple[Span, str | None, str]] = []
-        quote_spans = [s for c in candidates if c.kind == QUOTE and c.entity for s in c.spans]
+        quotes = Areas(s for c in candidates if c.kind == QUOTE and c.entity for s in c.spans)
         for cand in candidates:
             if cand.entity is None:
                 continue
             for span in cand.spans:
-                pieces = [span] if cand.kind == QUOTE else _subtract(span, quote_spans)
+                pieces = [span] if cand.kind == QUOTE else quotes.subtract_from(span)
                 owned.extend((p, cand.entity.name, cand.kind) for p in pieces)
-        taken = [span for span, _, _ in owned]
+        taken = Areas(span for span, _, _ in owned)
         for para in self.paragraphs:
-            pieces = _subtract((para.start, para.end), [t for t in taken if t[0] < para.end])
+            pieces = taken.subtract_from((para.start, para.end))
             owned.extend((p, None, AUTHOR) for p in pieces)
         units: list[Unit] = []
-        starts = [p.start for p in self.paragraphs]
+        ends = [e for _, e in self.sentences]  # sentences are sorted and disjoint
         for (lo, hi), speaker, kind in owned:
-            index = bisect.bisect_right(starts, lo) - 1
-            for s_lo, s_hi in self.by_paragraph[index] if index >= 0 else []:
+            k = bisect.bisect_right(ends, lo)  # the first sentence ending after lo
+            while k < len(self.sentences) and self.sentences[k][0] < hi:
+                s_lo, s_hi = self.sentences[k]
+                k += 1
                 a, b = _trim(self.text, max(lo, s_lo), min(hi, s_hi))
                 if b > a and any(c.isalpha() for c in self.text[a:b]):
                     units.append(Unit(a, b, speaker, kind))
@@ -501,4 +516,6 @@ def attribute(article: CleanedArticle, quotes: Sequence[Quote]) -> Attribution:
         )
         for c in candidates
     ]
-    return Attribution(speeches, worker.units(candidates), worker.registry, worker.sentences)
+    return Attribution(
+        speeches, worker.units(candidates), worker.registry, worker.sentences, worker.index
+    )

@@ -6,6 +6,7 @@ the lists can be extended in one place. All entries are lower-case.
 
 from __future__ import annotations
 
+import functools
 import re
 
 
@@ -140,6 +141,15 @@ GEO = {
     "japan": "japan", "japanese": "japan", "canada": "canada", "canadian": "canada",
     "egypt": "egypt", "egyptian": "egypt", "europe": "europe", "european": "europe",
 }  # fmt: skip
+# The adjectives among them: only these open a noun phrase ("Russian peacekeepers"); a
+# country or capital name followed by a word is a name and a verb ("Armenia sent").
+DEMONYMS = words(
+    """
+    russian russians azerbaijani azerbaijanis armenian armenians turkish georgian iranian
+    ukrainian belarusian kazakh chinese french german british american italian spanish
+    polish israeli syrian iraqi indian pakistani japanese canadian egyptian european
+    """
+)
 
 # Heads that add nothing to what a phrase refers to ("Russian peacekeeping forces" is the
 # same thing as "Russian peacekeepers"); they only decide a group when nothing else does.
@@ -162,6 +172,7 @@ NON_TARGETS = words(
 _STEM_SUFFIXES = ("ings", "ing", "ers", "er", "es", "s")
 
 
+@functools.lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A crude suffix-stripping stem: peacekeepers, peacekeeping, peacekeeper -> peacekeep.
 
@@ -180,8 +191,12 @@ def stem(word: str) -> str:
     return w
 
 
+@functools.lru_cache(maxsize=65536)
 def bare(word: str) -> str:
-    """A token without a possessive ending, lower-cased: "Russia's" -> "russia"."""
+    """A token without a possessive ending, lower-cased: "Russia's" -> "russia".
+
+    Cached: an article repeats its words, and this runs for every token several times.
+    """
     w = word.lower().replace("’", "'")
     if w.endswith("'s"):
         w = w[:-2]

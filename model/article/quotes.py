@@ -7,16 +7,18 @@ quote or not), carried from paragraph to paragraph:
   white space or an opening bracket and precedes a non-space, otherwise it closes;
 - news style for a quote that continues into the next paragraph leaves the closing mark off
   and reopens the next paragraph with an opening mark: when a paragraph ends inside a quote
-  and the next one starts with an opening mark, both parts belong to one quote;
+  and the next one starts with the same opening mark, both parts belong to one quote;
 - a paragraph that ends inside a quote and is followed, with no blank line between, by a
   line whose first mark closes, is a hard-wrapped line: the quote continues;
 - otherwise the quote is unbalanced: it is closed at the paragraph end and reported
   (``closed=False``), so one missing mark never swallows the rest of the article;
 - ``“We welcome it,” he said, “and we hope ...”``: two quotes of one paragraph separated only
   by a short attribution clause are one quote with two parts;
-- quotes of fewer than ``min_words`` words ("scare quotes" such as the so-called
-  “mission”, one-word epithets) are not speech of their own: they stay in the sentence
-  around them, which attribution reads as reported speech or the author's text.
+- quotes of fewer than ``min_words`` words that are not a sentence of their own ("scare
+  quotes" such as the so-called “mission”, epithets like called it “unacceptable”) are not
+  speech of their own: they stay in the sentence around them, which attribution reads as
+  reported speech or the author's text. A short full sentence (“This is unacceptable.”,
+  capitalised and ending in punctuation) is speech.
 
 Single quotation marks are not scanned: in English news they are apostrophes or nested
 quotes inside a double-quoted quote, which belong to the outer quote's speaker anyway.
@@ -160,8 +162,10 @@ class _Scanner:
         nxt = self.paragraphs[index + 1] if index + 1 < len(self.paragraphs) else None
         if nxt is not None:
             first = self.text[nxt.start]
-            if first in _OPENERS or first == '"':
-                self._open(first, nxt.start)  # news-style continuation
+            if first == self.opener:
+                # News-style continuation, reopened with the same kind of mark; a paragraph
+                # opening with another kind is a new quote after a lost closing mark.
+                self._open(first, nxt.start)
                 return nxt.start
             if not nxt.blank_before and self._first_mark_closes(nxt):
                 self.open_mark, self.content_start = None, nxt.start  # hard-wrapped line
@@ -208,9 +212,13 @@ def find_quotes(text: str, paragraphs: Sequence[Paragraph], min_words: int = 4) 
     """All direct quotes in ``paragraphs`` of ``text``, in order (see the module docstring)."""
     scan = _Scanner(text, paragraphs).run()
     quotes = _merge_interrupted(text, scan.quotes)
-    scan.quotes = [
-        q
-        for q in quotes
-        if sum(len(_WORD.findall(text, p.start, p.end)) for p in q.parts) >= min_words
-    ]
+    scan.quotes = [q for q in quotes if _is_speech(text, q, min_words)]
     return scan
+
+
+def _is_speech(text: str, quote: Quote, min_words: int) -> bool:
+    """Long enough to be speech, or a short sentence of its own (not a scare quote)."""
+    if sum(len(_WORD.findall(text, p.start, p.end)) for p in quote.parts) >= min_words:
+        return True
+    first, last = quote.parts[0], quote.parts[-1]
+    return text[first.start].isupper() and text[last.end - 1] in ".!?,"
