@@ -79,6 +79,14 @@ def score(
     max_chars: Annotated[
         int, typer.Option(help="longer texts become error rows")
     ] = DEFAULT_MAX_CHARS,
+    analyze_articles: Annotated[
+        bool,
+        typer.Option(
+            "--analyze-articles",
+            help="records without a target are analysed as whole articles: one row per "
+            "(speaker, target) stance found (local/ray only)",
+        ),
+    ] = False,
     part_size: Annotated[
         int, typer.Option(help="records per committed part (the most a kill can lose)")
     ] = 1000,
@@ -100,7 +108,11 @@ def score(
     ] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
 ) -> None:
-    """Score every (record, target) of an archive; resumable: rerun the same command to go on."""
+    """Score every (record, target) of an archive; resumable: rerun the same command to go on.
+
+    With --analyze-articles, records without a target are analysed as whole articles instead
+    of becoming error rows (speakers and targets are found in the text).
+    """
     from model.config import ConfigError
     from service.scoring import ScoringOptions, run_scoring
 
@@ -120,6 +132,7 @@ def score(
             encoding=encoding,
             default_targets=tuple(target or ()),
             max_chars=max_chars,
+            analyze_articles=analyze_articles,
         ),
         part_size=part_size,
         batch_size=batch_size,

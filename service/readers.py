@@ -10,6 +10,10 @@ is deterministic and counts exactly the records it would yield:
 * Parquet: one record per row (1-based row number);
 * ``.txt`` inside a folder: one record per file, the whole file is the text.
 
+With ``analyze_articles`` a record without a target is not an error: it is read with
+``targets=()`` and the scorer analyses the whole article instead (speakers and targets found
+in the text).
+
 Nothing is loaded whole: files are read line by line (a line longer than any record allowed
 by ``max_chars`` is skipped without being kept in memory), Parquet row group by row group.
 Records already scored can be skipped cheaply (no decoding, no JSON parsing). Only a folder's
@@ -83,8 +87,12 @@ class ReadOptions:
         fmt: one of :data:`FORMATS`; ``auto`` goes by the extension (a folder is ``folder``).
         fields: field mapping.
         encoding: text encoding of JSONL/CSV/TSV/.txt files.
-        default_targets: targets for records that have none (required for .txt files).
+        default_targets: targets for records that have none (required for .txt files
+            unless ``analyze_articles``).
         max_chars: texts longer than this become error rows.
+        analyze_articles: records without a target (no field, an empty list, a .txt file
+            without ``default_targets``) are read with ``targets=()`` for whole-article
+            analysis instead of becoming error rows; records with targets are unchanged.
     """
 
     fmt: str = "auto"
@@ -92,6 +100,7 @@ class ReadOptions:
     encoding: str = "utf-8"
     default_targets: tuple[str, ...] = ()
     max_chars: int = DEFAULT_MAX_CHARS
+    analyze_articles: bool = False
 
     def validate(self) -> None:
         """Raise ArchiveError naming the first bad option."""
@@ -140,7 +149,9 @@ class ArchiveFile:
 class ArchiveRecord:
     """One input record, or why it cannot be scored (``error`` set).
 
-    ``line`` is set for JSONL/CSV/TSV, ``row`` for Parquet, neither for a .txt file.
+    ``line`` is set for JSONL/CSV/TSV, ``row`` for Parquet, neither for a .txt file. A good
+    record (``error`` None) without ``targets`` is an article to analyse as a whole; readers
+    yield those only with ``ReadOptions.analyze_articles``.
     """
 
     index: int
@@ -243,9 +254,14 @@ def _plan_folder(root: Path, options: ReadOptions) -> tuple[list[ArchiveFile], l
         raise ArchiveError(
             f"{root}: folder has no .txt or .jsonl files (one article per .txt file, or JSONL)"
         )
-    if any(f.kind == "txt" for f in files) and not options.default_targets:
+    if (
+        any(f.kind == "txt" for f in files)
+        and not options.default_targets
+        and not options.analyze_articles
+    ):
         raise ArchiveError(
-            f"{root}: .txt files carry no target; pass the target(s) to score with --target"
+            f"{root}: .txt files carry no target; pass the target(s) to score with --target, "
+            "or --analyze-articles to find the speakers and targets in each article"
         )
     return files, skipped
 
@@ -271,7 +287,9 @@ def _check_columns(archive_file: ArchiveFile, options: ReadOptions) -> None:
 def _require_columns(names: list[str], options: ReadOptions, where: str) -> None:
     fields = options.fields
     missing = [fields.text] if fields.text not in names else []
-    if fields.target not in names and not options.default_targets:
+    # Without a target column every record is either scored against --target or, with
+    # --analyze-articles, analysed as a whole article.
+    if fields.target not in names and not options.default_targets and not options.analyze_articles:
         missing.append(fields.target)
     if missing:
         raise ArchiveError(
@@ -667,7 +685,9 @@ def _from_mapping(
     fields = options.fields
     try:
         text = _text(obj, fields.text, options.max_chars)
-        targets = _targets(obj, fields.target, options.default_targets, split_strings)
+        targets = _targets(
+            obj, fields.target, options.default_targets, split_strings, options.analyze_articles
+        )
         speaker = _optional_string(obj, fields.speaker) if fields.speaker else None
         ident = _identifier(obj, fields.id) if fields.id else None
     except _FieldError as err:
@@ -729,12 +749,20 @@ def _text(obj: dict[str, Any], name: str, max_chars: int) -> str:
 
 
 def _targets(
-    obj: dict[str, Any], name: str, defaults: tuple[str, ...], split_strings: bool
+    obj: dict[str, Any],
+    name: str,
+    defaults: tuple[str, ...],
+    split_strings: bool,
+    allow_none: bool = False,
 ) -> tuple[str, ...]:
+    """The record's targets; ``()`` (whole-article analysis) when it has none and
+    ``allow_none`` is set, else a missing or empty target is an error."""
     value = obj.get(name)
     if _missing(value):
         if defaults:
             return defaults
+        if allow_none:
+            return ()
         raise _FieldError(
             f"field '{name}' is missing or empty (map it with --target-col, or pass --target "
             "to score every record against fixed targets)"
@@ -767,6 +795,8 @@ def _targets(
             f"field '{name}': expected a string or a list of strings, found {_type_name(value)}"
         )
     if not items:
+        if allow_none:
+            return ()  # an explicit empty list means the same as no target
         raise _FieldError(f"field '{name}': the list of targets is empty")
     targets: list[str] = []
     for k, item in enumerate(items, start=1):
@@ -814,7 +844,8 @@ def _check_encodable(value: str, name: str) -> None:
 
 
 def _text_record(base: ArchiveRecord, text: str, options: ReadOptions) -> ArchiveRecord:
-    """A record from a plain text (a .txt file): the default targets apply."""
+    """A record from a plain text (a .txt file): the default targets apply (none: the
+    planner allowed that only for ``analyze_articles``)."""
     if not text.strip():
         return _with_error(base, "file is empty")
     if len(text) > options.max_chars:

@@ -4,6 +4,11 @@
 and writes one output row per pair, or one error row per bad record, to OUTPUT (JSONL or
 Parquet) and ``OUTPUT.errors.jsonl``.
 
+With ``--analyze-articles`` (``ReadOptions.analyze_articles``) a record without a target is
+analysed as a whole article (:func:`model.article.analyze_article`, targets found in the text):
+one row per (speaker, target) stance found, in the same columns, possibly none at all. Parts
+count records, not rows, so an article without stances is still committed exactly once.
+
 Exactly-once, whatever kills the run (SIGKILL included):
 
 * Records are numbered in input order; part ``k`` covers records ``[k*N, (k+1)*N)``.
@@ -44,11 +49,12 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from model.config import BACKEND_CHOICES, DEFAULT_LABELS
 from model.types import QueryError, StancePrediction, StanceQuery
 from service.readers import (
+    DEFAULT_MAX_CHARS,
     ArchiveError,
     ArchiveFile,
     ArchiveRecord,
@@ -61,6 +67,11 @@ from service.readers import (
     read_file,
 )
 
+if TYPE_CHECKING:
+    # Imported where used: loading model.article compiles its rules (~0.1 s), which runs
+    # without --analyze-articles and the http engine never need.
+    from model.article import ArticleStance
+
 ENGINES = ("local", "http", "ray")
 OUTPUT_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
 DEFAULT_PART_SIZE = 1000
@@ -69,6 +80,10 @@ DEFAULT_BATCH = {"local": 256, "ray": 256, "http": 64}
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 MANIFEST_VERSION = 1
 OUTPUT_COLUMNS = ("id", "target", "speaker", "label", "probabilities", "evidence", "model")
+ARTICLES_NEED_MODEL = (
+    "--analyze-articles needs --engine local or ray; the service's POST /analyze_article "
+    "endpoint analyses one article per request"
+)
 
 Log = Callable[[str], None]
 
@@ -134,6 +149,8 @@ class ScoringOptions:
             raise ScoringError(
                 "--engine http needs --url (the service, e.g. http://127.0.0.1:3000)"
             )
+        if self.engine == "http" and self.read.analyze_articles:
+            raise ScoringError(ARTICLES_NEED_MODEL)
         if self.engine != "http" and not self.model:
             raise ScoringError(f"--engine {self.engine} needs --model (a BentoML tag or a folder)")
         if self.part_size < 1:
@@ -222,6 +239,34 @@ def prediction_row(prediction: StancePrediction, model_tag: str) -> dict[str, An
     }
 
 
+def article_row(record_id: str, stance: ArticleStance, model_tag: str) -> dict[str, Any]:
+    """The output row for one (speaker, target) stance found in a whole article.
+
+    Same columns and evidence fields as :func:`prediction_row`, so JSONL and Parquet outputs
+    (whose evidence struct is fixed) hold the same rows. An evidence sentence's ``weight`` is
+    null: the article aggregation does not expose per-sentence weights, and its ``kind`` and
+    ``label`` (derivable from its probabilities) have no column.
+    """
+    return {
+        "id": record_id,
+        "target": stance.target,
+        "speaker": stance.speaker,
+        "label": stance.label,
+        "probabilities": dict(stance.probabilities),
+        "evidence": [
+            {
+                "text": e.text,
+                "start": e.start,
+                "end": e.end,
+                "probabilities": dict(e.probabilities),
+                "weight": None,
+            }
+            for e in stance.evidence
+        ],
+        "model": model_tag,
+    }
+
+
 @dataclass(frozen=True)
 class _Job:
     """One (record, target) to score."""
@@ -231,14 +276,21 @@ class _Job:
     query: StanceQuery
 
 
-def _jobs(records: Sequence[ArchiveRecord]) -> tuple[dict[int, RecordResult], list[_Job]]:
-    """Results pre-filled with record errors, and the queries left to score, in order."""
+def _jobs(
+    records: Sequence[ArchiveRecord],
+) -> tuple[dict[int, RecordResult], list[_Job], list[ArchiveRecord]]:
+    """Results pre-filled with record errors, the queries left to score, in order, and the
+    good records without targets (articles to analyse whole; see ``analyze_articles``)."""
     results: dict[int, RecordResult] = {}
     jobs: list[_Job] = []
+    articles: list[ArchiveRecord] = []
     for record in records:
         result = results.setdefault(record.index, RecordResult(record.index))
         if record.error is not None:
             result.errors.append(record.error_row(record.error))
+            continue
+        if not record.targets:
+            articles.append(record)
             continue
         for target in record.targets:
             query = StanceQuery(
@@ -250,7 +302,7 @@ def _jobs(records: Sequence[ArchiveRecord]) -> tuple[dict[int, RecordResult], li
                 result.errors.append(record.error_row(str(err), target))
                 continue
             jobs.append(_Job(record, target, query))
-    return results, jobs
+    return results, jobs, articles
 
 
 def _chunks(items: Sequence[_Job], size: int) -> Iterator[Sequence[_Job]]:
@@ -274,13 +326,24 @@ class Engine(Protocol):
 
 
 class LocalEngine:
-    """Scores in this process with a loaded :class:`~model.classifier.StanceClassifier`."""
+    """Scores in this process with a loaded :class:`~model.classifier.StanceClassifier`.
 
-    def __init__(self, classifier: Any, tag: str, batch_size: int = 256) -> None:
+    ``max_chars`` is the archive's ``--max-chars``, handed to the article analysis so that it
+    accepts every text the reader let through.
+    """
+
+    def __init__(
+        self,
+        classifier: Any,
+        tag: str,
+        batch_size: int = 256,
+        max_chars: int = DEFAULT_MAX_CHARS,
+    ) -> None:
         self.classifier = classifier
         self.tag = tag
         self.scorer = f"model:{tag}"
         self.batch_size = batch_size
+        self.max_chars = max_chars
 
     @classmethod
     def load(
@@ -290,13 +353,14 @@ class LocalEngine:
         batch_size: int = 256,
         backend: str = "torch",
         num_threads: int | None = None,
+        max_chars: int = DEFAULT_MAX_CHARS,
     ) -> LocalEngine:
         """Load the model folder once, with the inference backend asked for."""
         from model.classifier import StanceClassifier
 
         _quiet_transformers()
         classifier = StanceClassifier.load(folder, backend=backend, num_threads=num_threads)
-        return cls(classifier, tag, batch_size)
+        return cls(classifier, tag, batch_size, max_chars)
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -305,8 +369,9 @@ class LocalEngine:
         return labels
 
     def score(self, records: Sequence[ArchiveRecord]) -> list[RecordResult]:
-        """Predict every target of every good record; bad ones become error rows."""
-        results, jobs = _jobs(records)
+        """Predict every target of every good record, analyse good records without targets
+        as whole articles; bad ones become error rows."""
+        results, jobs, articles = _jobs(records)
         for chunk in _chunks(jobs, self.batch_size):
             for job, outcome in zip(chunk, self._predict([j.query for j in chunk]), strict=True):
                 result = results[job.record.index]
@@ -314,7 +379,25 @@ class LocalEngine:
                     result.errors.append(job.record.error_row(outcome, job.target))
                 else:
                     result.rows.append(prediction_row(outcome, self.tag))
+        for record in articles:
+            self._analyze(record, results[record.index])
         return [results[r.index] for r in records]
+
+    def _analyze(self, record: ArchiveRecord, result: RecordResult) -> None:
+        """One row per (speaker, target) stance of the article; none found is no row and no
+        error (the record still counts as scored: parts count records, not rows)."""
+        from model.article import analyze_article
+
+        try:
+            analysis = analyze_article(
+                record.text, self.classifier, targets=None, max_chars=self.max_chars
+            )
+        except QueryError as err:
+            # ArticleError (a QueryError) or a sentence the model refused: this article
+            # fails alone, the rest of the part goes on.
+            result.errors.append(record.error_row(f"article analysis: {err}"))
+            return
+        result.rows.extend(article_row(record.id, s, self.tag) for s in analysis.stances)
 
     def _predict(self, queries: list[StanceQuery]) -> list[StancePrediction | str]:
         try:
@@ -368,7 +451,11 @@ class HttpEngine:
 
     def score(self, records: Sequence[ArchiveRecord]) -> list[RecordResult]:
         """Send the good records' targets in batches; bad records never reach the service."""
-        results, jobs = _jobs(records)
+        results, jobs, articles = _jobs(records)
+        if articles:
+            # ScoringOptions.validate refuses this first; an engine passed in directly
+            # must not silently turn those articles into zero rows.
+            raise ScoringError(f"{articles[0].where}: no target; {ARTICLES_NEED_MODEL}")
         for chunk in _chunks(jobs, self.batch_size):
             items = [
                 {
@@ -864,12 +951,23 @@ class RayScorer:
     """
 
     def __init__(
-        self, model_dir: str, tag: str, batch_size: int, threads: int, backend: str = "torch"
+        self,
+        model_dir: str,
+        tag: str,
+        batch_size: int,
+        threads: int,
+        backend: str = "torch",
+        max_chars: int = DEFAULT_MAX_CHARS,
     ) -> None:
         # Each actor owns only its reserved CPUs: more compute threads (torch or ONNX
         # Runtime) would just fight the other actors.
         self.engine = LocalEngine.load(
-            model_dir, tag, batch_size, backend=backend, num_threads=max(1, threads)
+            model_dir,
+            tag,
+            batch_size,
+            backend=backend,
+            num_threads=max(1, threads),
+            max_chars=max_chars,
         )
 
     def __call__(self, batch: Any) -> Any:
@@ -1108,6 +1206,7 @@ def score_with_ray(
                 "batch_size": options.batch,
                 "threads": max(1, int(options.cpus_per_worker)),
                 "backend": options.backend,
+                "max_chars": options.read.max_chars,
             },
             batch_size=options.batch,
             batch_format="pyarrow",
@@ -1133,7 +1232,7 @@ def _fingerprint_arguments(
     itself: ``local`` and ``ray`` with one model give the same rows, so a run may switch.
     """
     read = options.read
-    return {
+    arguments: dict[str, Any] = {
         "input": str(Path(options.input).expanduser().resolve()),
         "input_files": len(files),
         "input_fingerprint": input_fingerprint(files),
@@ -1151,6 +1250,10 @@ def _fingerprint_arguments(
         "output": output_format(options.output),
         "scorer": scorer,
     }
+    if read.analyze_articles:
+        # Only when given: work folders started before the option existed still resume.
+        arguments["analyze_articles"] = True
+    return arguments
 
 
 def _check_paths(options: ScoringOptions) -> None:
@@ -1312,7 +1415,9 @@ def _build_engine(options: ScoringOptions, model_dir: Path | None, tag: str) -> 
             options.url or "", options.batch, retries=options.retries, timeout=options.timeout
         )
     assert model_dir is not None  # resolved in run_scoring for model engines
-    return LocalEngine.load(model_dir, tag, options.batch, backend=options.backend)
+    return LocalEngine.load(
+        model_dir, tag, options.batch, backend=options.backend, max_chars=options.read.max_chars
+    )
 
 
 def _score_in_process(
