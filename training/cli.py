@@ -125,7 +125,7 @@ def train(
 ) -> None:
     """Fine-tune a stance model; save it as a folder and in the BentoML store; print the tag."""
     from training.args import load_run_config
-    from training.pipeline import run_training
+    from training.pipeline import DEFAULT_DATA, run_training
 
     _quiet_transformers()
     overrides: dict[str, dict[str, Any]] = {
@@ -160,15 +160,7 @@ def train(
         "speaker_col": speaker_col,
         "id_col": id_col,
     }
-    defaults = {
-        "format": "auto",
-        "encoding": "utf-8",
-        "text_col": "text",
-        "target_col": "target",
-        "label_col": "label",
-        "speaker_col": "speaker",
-        "id_col": "id",
-    }
+    defaults = {k: DEFAULT_DATA[k] for k in flat}
     overrides["data"].update({k: v for k, v in flat.items() if v != defaults[k]})
     if train_data and dev is None:
         overrides["data"]["dev"] = ""  # custom training data: no implicit NewsMTSC dev
@@ -206,7 +198,7 @@ def evaluate(
 ) -> None:
     """Score a labelled dataset and write a report folder; prints the headline metrics."""
     from training.evaluate import evaluate_model
-    from training.pipeline import DataOptions, _pairs
+    from training.pipeline import DataOptions, labelled_pairs
 
     try:
         classifier = _load_classifier(model, backend)
@@ -224,7 +216,7 @@ def evaluate(
             }
         )
         loaded = options.load(data)
-        pairs = _pairs(loaded.examples, classifier.labels, options, data)
+        pairs = labelled_pairs(loaded.examples, classifier.labels, options, data)
         metrics = evaluate_model(
             classifier, pairs, report, batch_size, title=f"Evaluation on {data}"
         )

@@ -126,9 +126,10 @@ class TrainOutcome:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
-def _pairs(
+def labelled_pairs(
     examples: list[StanceExample], labels: tuple[str, ...], options: DataOptions, what: str
 ) -> list[tuple[StanceQuery, int]]:
+    """(query, label index) pairs; unusable records fail the load unless --skip-bad is set."""
     pairs, problems = resolve_labels(examples, labels, aliases=options.label_aliases)
     if problems and not options.skip_bad:
         shown = "\n  ".join(problems[:5])
@@ -162,12 +163,12 @@ def run_training(
     if run.model.labels == DEFAULT_LABELS:
         labels = infer_labels([e.label for e in train_examples])
     config = run.model.replace(labels=labels)
-    train_pairs = _pairs(train_examples, labels, options, "training data")
+    train_pairs = labelled_pairs(train_examples, labels, options, "training data")
     dev_pairs: list[tuple[StanceQuery, int]] = []
     if options.dev:
         dev_report = options.load(options.dev)
         fingerprints[f"dev:{options.dev}"] = _fingerprint(dev_report)
-        dev_pairs = _pairs(dev_report.examples, labels, options, f"dev data {options.dev}")
+        dev_pairs = labelled_pairs(dev_report.examples, labels, options, f"dev data {options.dev}")
     log(f"labels {list(labels)}; {len(train_pairs)} training and {len(dev_pairs)} dev examples")
     result = Trainer(config, run.training, train_pairs, dev_pairs).train()
     classifier: StanceClassifier = result.classifier
@@ -176,7 +177,7 @@ def run_training(
     for source in options.eval:
         report = options.load(source)
         fingerprints.setdefault(f"eval:{source}", _fingerprint(report))
-        pairs = _pairs(report.examples, labels, options, f"eval data {source}")
+        pairs = labelled_pairs(report.examples, labels, options, f"eval data {source}")
         metrics = evaluate_model(
             classifier, pairs, out / "reports" / _slug(source), title=f"Evaluation on {source}"
         )
