@@ -76,6 +76,11 @@ class QueryEncoder:
         self._suffix = template[plain[-1] + 1 :]
         self.num_special = len(self._prefix) + len(self._middle) + len(self._suffix)
         self._joiner_ids = self._ids(SPEAKER_JOINER)
+        # The last text's tokens: several targets of one text (POST /predict_targets, a
+        # record with a list of targets) arrive as consecutive queries and share one
+        # tokenizer call. One entry, replaced atomically, so it is safe and bounded.
+        self._last: tuple[str, list[int], list[tuple[int, int]]] | None = None
+        self.tokenizer_calls = 0
 
     def _marker_id(self, marker: str) -> int:
         ids = self.tokenizer.convert_tokens_to_ids([marker])
@@ -91,6 +96,20 @@ class QueryEncoder:
         ids: list[int] = self.tokenizer(text, add_special_tokens=False)["input_ids"]
         return ids
 
+    def _tokenize_text(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
+        """Word-piece ids and character offsets of ``text`` (cached for the last text)."""
+        last = self._last
+        if last is not None and last[0] == text:
+            return last[1], last[2]
+        encoded = self.tokenizer(
+            text, add_special_tokens=False, return_offsets_mapping=True, verbose=False
+        )
+        ids: list[int] = encoded["input_ids"]
+        offsets: list[tuple[int, int]] = [(int(a), int(b)) for a, b in encoded["offset_mapping"]]
+        self.tokenizer_calls += 1
+        self._last = (text, ids, offsets)
+        return ids, offsets
+
     def encode(self, query: StanceQuery, query_index: int = 0) -> EncodedQuery:
         """All windows for ``query`` (at least one, at most ``config.max_windows``)."""
         target_ids = self._ids(query.target)[: self.config.max_length // 4]
@@ -98,14 +117,7 @@ class QueryEncoder:
         if query.speaker:
             speaker_ids = self._ids(query.speaker)[: self.config.max_length // 4]
             query_ids += self._joiner_ids + speaker_ids
-        encoded = self.tokenizer(
-            query.text,
-            add_special_tokens=False,
-            return_offsets_mapping=True,
-            verbose=False,
-        )
-        ids: list[int] = encoded["input_ids"]
-        offsets: list[tuple[int, int]] = [tuple(o) for o in encoded["offset_mapping"]]
+        ids, offsets = self._tokenize_text(query.text)
         if query.mentions is not None:
             mentions = sorted(query.mentions)
         else:

@@ -112,3 +112,15 @@ def test_single_over_long_sentence_is_cut_around_the_mention(base_classifier):
     assert len(window.input_ids) <= 48
     assert "Gazprom" in text[window.start : window.end]
     assert "<t> gazprom </t>" in _decode(base_classifier, window.input_ids)
+
+
+def test_several_targets_of_one_text_share_one_tokenizer_call(base_classifier):
+    encoder = QueryEncoder(base_classifier.tokenizer, StanceConfig(max_length=64))
+    text = "The minister praised NATO and criticised the agency."
+    first = encoder.encode(StanceQuery(text=text, target="NATO"))
+    second = encoder.encode(StanceQuery(text=text, target="the agency"))
+    assert encoder.tokenizer_calls == 1
+    assert "<t> nato </t>" in base_classifier.tokenizer.decode(first.windows[0].input_ids)
+    assert "<t> the agency </t>" in base_classifier.tokenizer.decode(second.windows[0].input_ids)
+    encoder.encode(StanceQuery(text=text + " Again.", target="NATO"))
+    assert encoder.tokenizer_calls == 2
