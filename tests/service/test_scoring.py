@@ -34,20 +34,6 @@ TEXTS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from model import StanceClassifier, StanceConfig
-
-    folder = tmp_path_factory.mktemp("scoring") / "model"
-    StanceClassifier.from_base(StanceConfig(max_length=64)).save(folder)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def engine(model_dir: Path) -> LocalEngine:
-    return LocalEngine.load(model_dir, str(model_dir), batch_size=8)
-
-
 def _jsonl(path: Path, rows: list[object]) -> Path:
     lines = [r if isinstance(r, str) else json.dumps(r) for r in rows]
     path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")

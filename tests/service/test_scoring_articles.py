@@ -58,20 +58,6 @@ NO_STANCE = {
 
 
 @pytest.fixture(scope="module")
-def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from model import StanceClassifier, StanceConfig
-
-    folder = tmp_path_factory.mktemp("articles") / "model"
-    StanceClassifier.from_base(StanceConfig(max_length=64)).save(folder)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def engine(model_dir: Path) -> LocalEngine:
-    return LocalEngine.load(model_dir, str(model_dir), batch_size=8)
-
-
-@pytest.fixture(scope="module")
 def expected(engine: LocalEngine) -> dict[str, list[dict]]:
     """What analyze_article itself finds in every article, with the same model."""
     from model.article import analyze_article
