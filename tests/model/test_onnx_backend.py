@@ -7,6 +7,8 @@ import math
 import shutil
 
 import numpy as np
+import onnx
+import onnx.numpy_helper
 import pytest
 
 from model import StanceClassifier, StanceConfig, StanceQuery
@@ -77,6 +79,54 @@ def test_export_writes_files_report_and_config(exported):
     fp32_bytes = report["backends"]["onnx"]["bytes"]
     assert report["backends"]["onnx-int8"]["bytes"] < 0.8 * fp32_bytes
     assert report["backends"]["onnx-int8"]["quantization"]["per_channel"] is True
+    # The fused graph (one Attention node per encoder layer) passed its check first time.
+    layers = classifier.network.encoder.config.num_hidden_layers
+    assert report["graph"]["exporter"] == "torchscript"
+    assert report["graph"]["fused"]["Attention"] == layers
+    assert report["graph"]["rejected"] == []
+    # The torch model itself keeps its own attention: the export worked on a copy.
+    assert classifier.network.encoder.config._attn_implementation == "sdpa"
+
+
+def test_export_falls_back_to_the_plain_graph(base_classifier, tmp_path, monkeypatch):
+    import model.onnx_backend as onnx_backend
+
+    def broken(classifier, windows, path):  # a fused graph that cannot be produced
+        raise onnx_backend.ExportError("optimizer crashed")
+
+    monkeypatch.setattr(onnx_backend, "_export_graph", broken)
+    clone = base_classifier.with_config(base_classifier.config)  # export updates its config
+    report = clone.export(tmp_path / "m", backends=("onnx",))
+    assert report["graph"]["exporter"] == "dynamo"
+    assert report["graph"]["rejected"] == ["broken: optimizer crashed"]
+    assert report["backends"]["onnx"]["max_abs_prob_diff"] < 1e-4
+    assert StanceConfig.load(tmp_path / "m").backends == ("torch", "onnx")
+
+
+def test_export_with_no_matching_graph_writes_nothing(base_classifier, tmp_path, monkeypatch):
+    import model.onnx_backend as onnx_backend
+
+    real = onnx_backend._export_plain
+
+    def wrong(classifier, windows, path):  # exports fine, computes something else
+        info = real(classifier, windows, path)
+        graph = onnx.load(str(path))
+        head = next(i for i in graph.graph.initializer if i.name.endswith("classifier.bias"))
+        head.CopyFrom(
+            onnx.numpy_helper.from_array(np.array([9.0, -9.0, 0.0], np.float32), head.name)
+        )
+        onnx.save(graph, str(path))
+        return info
+
+    monkeypatch.setattr(onnx_backend, "_export_graph", wrong)
+    monkeypatch.setattr(onnx_backend, "_export_plain", wrong)
+    folder = tmp_path / "m"
+    with pytest.raises(onnx_backend.ExportError) as err:
+        onnx_backend.export_onnx(base_classifier, folder)
+    message = str(err.value)
+    assert message.startswith("no fp32 ONNX graph matched torch on 10 sample queries; nothing")
+    assert message.count("differs from torch by") == 2
+    assert not (folder / "model.onnx").exists() and not (folder / "model.int8.onnx").exists()
 
 
 def test_onnx_backend_matches_torch_including_windowed_text(exported, torch_model):
