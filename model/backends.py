@@ -96,9 +96,9 @@ def default_num_threads() -> int:
 class TorchBackend:
     """Runs the torch module in inference mode on its device.
 
-    ``num_threads`` sets torch's intra-op thread pool. That pool is process-wide, so it is
-    only set when asked for (StanceClassifier.load does, for inference); a classifier built
-    for training leaves the trainer's setting alone.
+    ``num_threads`` sets torch's intra-op threads for the calling thread. The setting is
+    process-wide state, so it is only set when asked for (StanceClassifier.load does, for
+    inference); a classifier built for training leaves the trainer's setting alone.
     """
 
     name = "torch"
@@ -113,18 +113,29 @@ class TorchBackend:
         self.network = network
         self.device = device
         self.uses_token_types = uses_token_types
-        if num_threads is not None:
-            if num_threads < 1:
-                raise ValueError(f"num_threads must be >= 1, found {num_threads}")
-            if torch.get_num_threads() != num_threads:
-                torch.set_num_threads(num_threads)
+        if num_threads is not None and num_threads < 1:
+            raise ValueError(f"num_threads must be >= 1, found {num_threads}")
+        self.num_threads = num_threads
+        self._apply_threads()
+
+    def _apply_threads(self) -> None:
+        # Checked on every call, not only here: the setting is per process (per calling
+        # thread for OpenMP), and other code (another classifier, a training run, the HF
+        # pipeline) may have changed it since.
+        if self.num_threads is not None and torch.get_num_threads() != self.num_threads:
+            torch.set_num_threads(self.num_threads)
 
     def logits(self, batch: dict[str, np.ndarray]) -> np.ndarray:
         """(B, K) float32 logits."""
+        self._apply_threads()
         # from_numpy shares memory with the batch (no copy); .to() is a no-op on CPU.
         tensors = {k: torch.from_numpy(v).to(self.device) for k, v in batch.items()}
+        # A network in training (evaluation during fine-tuning) is switched to eval mode for
+        # the call and back. A loaded model is always in eval mode, so parallel workers
+        # (model/runner.py) never write the flag while another worker reads it.
         was_training = self.network.training
-        self.network.eval()
+        if was_training:
+            self.network.eval()
         try:
             with torch.inference_mode():
                 out = self.network(
@@ -134,7 +145,8 @@ class TorchBackend:
                     token_type_ids=tensors["token_type_ids"] if self.uses_token_types else None,
                 )
         finally:
-            self.network.train(was_training)
+            if was_training:
+                self.network.train()
         result: np.ndarray = out.float().cpu().numpy()
         return result
 

@@ -30,10 +30,10 @@ from model.backends import (
     default_num_threads,
     require_backend,
 )
-from model.batching import length_buckets, pad_batch
 from model.config import ConfigError, StanceConfig
 from model.encoding import EncodedQuery, EncodedWindow, QueryEncoder
 from model.network import StanceNetwork, load_encoder_source_error, resolve_base_model
+from model.runner import PARALLEL_CHOICES, BatchRunner
 from model.text import Span, split_sentences
 from model.types import Evidence, QueryError, StancePrediction, StanceQuery
 
@@ -68,8 +68,10 @@ class StanceClassifier:
         self.encoder = QueryEncoder(tokenizer, config)
         pad_id = tokenizer.pad_token_id
         self.pad_id = int(pad_id) if pad_id is not None else 0
-        self.backend: LogitsBackend = TorchBackend(
-            self.network, self.device, self.encoder.uses_token_types
+        # How logits are computed: the backend, run one batch at a time until load() sets
+        # up parallel workers (see model/runner.py).
+        self.runner = BatchRunner(
+            TorchBackend(self.network, self.device, self.encoder.uses_token_types)
         )
         # The folder this model was loaded from (or exported into): save() copies the
         # exported backends' files from here.
@@ -113,14 +115,23 @@ class StanceClassifier:
         device: torch.device | str | None = None,
         backend: str = "torch",
         num_threads: int | None = None,
+        parallel: str = "batches",
     ) -> StanceClassifier:
         """Load a saved model folder; rebuilt from its ``stance_config.json`` alone.
 
         ``backend`` picks what computes the logits: ``torch`` (default), or ``onnx`` /
         ``onnx-int8`` when the folder was exported (ConfigError otherwise). ``num_threads``
-        sizes the backend's thread pool (default: physical cores, or $STANCE_NUM_THREADS).
+        is how many cores inference uses (default: physical cores, or $STANCE_NUM_THREADS);
+        ``parallel`` how: ``"batches"`` (default, best throughput) runs that many batches
+        at once on single-threaded workers, ``"ops"`` runs one batch at a time with every
+        operation split over the threads (lowest latency for lone short requests). See
+        model/runner.py.
         """
         folder = Path(path)
+        if parallel not in PARALLEL_CHOICES:
+            raise ConfigError(
+                f"unknown parallel mode {parallel!r}; choose one of {list(PARALLEL_CHOICES)}"
+            )
         config = StanceConfig.load(folder)
         require_backend(config, folder, backend)
         head_path = folder / HEAD_FILENAME
@@ -144,14 +155,21 @@ class StanceClassifier:
         model.network.eval()
         model.source = folder
         threads = num_threads if num_threads is not None else default_num_threads()
+        if threads < 1:
+            raise ValueError(f"num_threads must be >= 1, found {threads}")
+        # A GPU runs one batch at a time; on CPUs "batches" gives each worker one thread.
+        workers = threads if parallel == "batches" and model.device.type == "cpu" else 1
+        backend_threads = threads if workers == 1 else 1
+        computer: LogitsBackend
         if backend == "torch":
-            model.backend = TorchBackend(
-                model.network, model.device, model.encoder.uses_token_types, threads
+            computer = TorchBackend(
+                model.network, model.device, model.encoder.uses_token_types, backend_threads
             )
         else:
             from model.onnx_backend import open_backend
 
-            model.backend = open_backend(folder, backend, threads)
+            computer = open_backend(folder, backend, backend_threads)
+        model.runner = BatchRunner(computer, workers)
         return model
 
     def save(self, path: str | Path) -> Path:
@@ -189,7 +207,7 @@ class StanceClassifier:
         if config.labels != self.config.labels or config.pooling != self.config.pooling:
             raise ConfigError("with_config cannot change labels or pooling of trained weights")
         clone = type(self)(config, self.tokenizer, self.network, self.device)
-        clone.backend = self.backend  # an exported backend computes the same logits
+        clone.runner = self.runner  # an exported backend computes the same logits
         clone.source = self.source
         return clone
 
@@ -210,15 +228,18 @@ class StanceClassifier:
             encoded.append(self.encoder.encode(query, i))
         return encoded
 
+    @property
+    def backend(self) -> LogitsBackend:
+        """What computes the logits (``.name``: torch, onnx or onnx-int8)."""
+        return self.runner.backend
+
     def window_logits(
         self, windows: Sequence[EncodedWindow], batch_size: int = 32, max_tokens: int | None = 8192
     ) -> np.ndarray:
         """Raw logits (N, K) for windows, in input order, using length-bucketed batches."""
-        out = np.zeros((len(windows), self.config.num_labels), dtype=np.float32)
-        for idx in length_buckets(windows, batch_size, max_tokens):
-            batch = pad_batch([windows[i] for i in idx], self.pad_id)
-            out[idx] = self.backend.logits(batch)
-        return out
+        return self.runner.logits(
+            windows, self.pad_id, self.config.num_labels, batch_size, max_tokens
+        )
 
     def predict(
         self, queries: Sequence[StanceQuery], batch_size: int = 32

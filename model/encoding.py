@@ -75,6 +75,15 @@ class QueryEncoder:
         self._middle = template[plain[gap - 1] + 1 : plain[gap]]
         self._suffix = template[plain[-1] + 1 :]
         self.num_special = len(self._prefix) + len(self._middle) + len(self._suffix)
+        # The Rust tokenizer behind a "fast" transformers tokenizer, called directly: the
+        # Python wrapper costs more than the tokenization itself on news sentences (~0.2 ms
+        # of ~0.35 ms per query). Used only when it gives the same ids and offsets as the
+        # wrapper on a probe text (a tokenizer whose wrapper adds behaviour keeps the wrapper).
+        backend = getattr(tokenizer, "backend_tokenizer", None)
+        self._fast: Any = backend if backend is not None and self._agrees(backend) else None
+        # Token ids of targets and speakers: an archive names the same few thousand entities
+        # over and over. Bounded: cleared when full.
+        self._segment_ids: dict[str, list[int]] = {}
         self._joiner_ids = self._ids(SPEAKER_JOINER)
         # The last text's tokens: several targets of one text (POST /predict_targets, a
         # record with a list of targets) arrive as consecutive queries and share one
@@ -92,20 +101,45 @@ class QueryEncoder:
             )
         return int(ids[0])
 
+    def _agrees(self, backend: Any) -> bool:
+        """Whether ``backend.encode`` gives the wrapper's ids and offsets on a probe text."""
+        probe = (
+            f"Mr. O'Neil’s {self.config.target_start}peace-keepers{self.config.target_end} "
+            "said: «naïve» ÉTÉ, 12.5% — 😀 Straße\tend"
+        )
+        wrapped = self.tokenizer(
+            probe, add_special_tokens=False, return_offsets_mapping=True, verbose=False
+        )
+        direct = backend.encode(probe, add_special_tokens=False)
+        return bool(
+            list(direct.ids) == list(wrapped["input_ids"])
+            and [tuple(o) for o in direct.offsets] == [tuple(o) for o in wrapped["offset_mapping"]]
+        )
+
+    def _encode(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
+        """Word-piece ids and character offsets, no special tokens."""
+        if self._fast is not None:
+            encoding = self._fast.encode(text, add_special_tokens=False)
+            return list(encoding.ids), list(encoding.offsets)
+        encoded = self.tokenizer(
+            text, add_special_tokens=False, return_offsets_mapping=True, verbose=False
+        )
+        return list(encoded["input_ids"]), [(int(a), int(b)) for a, b in encoded["offset_mapping"]]
+
     def _ids(self, text: str) -> list[int]:
-        ids: list[int] = self.tokenizer(text, add_special_tokens=False)["input_ids"]
-        return ids
+        cached = self._segment_ids.get(text)
+        if cached is None:
+            if len(self._segment_ids) >= 4096:
+                self._segment_ids.clear()
+            cached = self._segment_ids[text] = self._encode(text)[0]
+        return list(cached)  # callers extend it
 
     def _tokenize_text(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
         """Word-piece ids and character offsets of ``text`` (cached for the last text)."""
         last = self._last
         if last is not None and last[0] == text:
             return last[1], last[2]
-        encoded = self.tokenizer(
-            text, add_special_tokens=False, return_offsets_mapping=True, verbose=False
-        )
-        ids: list[int] = encoded["input_ids"]
-        offsets: list[tuple[int, int]] = [(int(a), int(b)) for a, b in encoded["offset_mapping"]]
+        ids, offsets = self._encode(text)
         self.tokenizer_calls += 1
         self._last = (text, ids, offsets)
         return ids, offsets

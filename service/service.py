@@ -5,6 +5,9 @@ from environment variables read when the service module is imported by the serve
 
     STANCE_MODEL_TAG       model in the BentoML store (default stance:latest)
     STANCE_BACKEND         torch (default) | onnx | onnx-int8, where the model has them
+    STANCE_PARALLEL        ops (default: lowest latency for lone requests) | batches
+                           (several batches at once, best throughput); model/runner.py
+    STANCE_NUM_THREADS     cores for inference (default: the physical cores)
     STANCE_API_KEY         when set, every endpoint except health checks needs it
     STANCE_MAX_BODY_BYTES  larger request bodies get 413 (default 2,000,000)
     STANCE_MAX_TEXT_CHARS, STANCE_MAX_BATCH_ITEMS, ...  limits (see service/schemas.py)
@@ -44,6 +47,9 @@ from service.schemas import (
 
 MODEL_TAG = os.environ.get("STANCE_MODEL_TAG", "stance:latest")
 BACKEND = os.environ.get("STANCE_BACKEND", "torch")
+# Most HTTP traffic is lone requests of one short window: split each operation over the
+# cores (lowest latency); a burst is merged into bigger calls by the batcher anyway.
+PARALLEL = os.environ.get("STANCE_PARALLEL", "ops")
 # The model computes on one thread pool; beyond this many queries per model call the
 # latency of the callers in the batch grows without a throughput gain on 2 cores.
 MAX_ITEMS_PER_CALL = 64
@@ -94,7 +100,7 @@ class StanceService:
         self.batcher: ContinuousBatcher[StanceQuery, StancePrediction] = ContinuousBatcher(
             self._predict_many, max_items=MAX_ITEMS_PER_CALL
         )
-        logger.info("loaded model %s (backend %s)", self.tag, BACKEND)
+        logger.info("loaded model %s (backend %s, parallel %s)", self.tag, BACKEND, PARALLEL)
 
     def _predict_many(self, queries: list[StanceQuery]) -> list[StancePrediction]:
         return self.classifier.predict(queries)
@@ -201,8 +207,12 @@ def _check_blank(query: StanceQuery) -> None:
 
 
 def _backend_kwargs() -> dict[str, Any]:
-    """Pass a non-default backend only, so the service works before ONNX export exists."""
-    return {} if BACKEND == "torch" else {"backend": BACKEND}
+    """Backend and parallel mode; a non-default backend only, so the service works before
+    ONNX export exists."""
+    kwargs: dict[str, Any] = {"parallel": PARALLEL}
+    if BACKEND != "torch":
+        kwargs["backend"] = BACKEND
+    return kwargs
 
 
 async def _get_model_info(request: Request) -> JSONResponse:

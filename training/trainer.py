@@ -16,6 +16,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from model.backends import default_num_threads
 from model.batching import pad_batch
 from model.classifier import StanceClassifier
 from model.config import StanceConfig
@@ -104,8 +105,9 @@ class Trainer:
         self.train_data = list(train)
         self.dev_data = list(dev or [])
         self.device = device
-        if args.num_threads:
-            torch.set_num_threads(args.num_threads)
+        # Always set: torch's thread count is process-wide, and loading a model for
+        # inference with parallel="batches" leaves it at one thread.
+        torch.set_num_threads(args.num_threads or default_num_threads())
 
     def _train_windows(self, classifier: StanceClassifier) -> list[tuple[EncodedWindow, int]]:
         queries = [q for q, _ in self.train_data]

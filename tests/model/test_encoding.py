@@ -124,3 +124,42 @@ def test_several_targets_of_one_text_share_one_tokenizer_call(base_classifier):
     assert "<t> the agency </t>" in base_classifier.tokenizer.decode(second.windows[0].input_ids)
     encoder.encode(StanceQuery(text=text + " Again.", target="NATO"))
     assert encoder.tokenizer_calls == 2
+
+
+def test_direct_rust_tokenizer_encodes_exactly_like_the_wrapper(base_classifier):
+    fast = QueryEncoder(base_classifier.tokenizer, base_classifier.config)
+    slow = QueryEncoder(base_classifier.tokenizer, base_classifier.config)
+    assert fast._fast is not None, "MiniLM's tokenizer is a fast one: the direct path is used"
+    slow._fast = None  # the transformers wrapper, as for a tokenizer that fails the probe
+    filler = "Délégués met in Genève; naïve “quotes” — and 12.5% more. "
+    queries = [
+        StanceQuery(text="Ilham Aliyev’s remarks on the peacekeepers", target="peacekeepers"),
+        StanceQuery(
+            text="Straße\tclosed 😀 by the city", target="the city", speaker="Mayor O'Neil"
+        ),
+        StanceQuery(text=filler * 30 + "The ferry operator was praised.", target="ferry operator"),
+    ]
+    for query in queries:
+        assert fast.encode(query) == slow.encode(query)
+    # target/speaker ids are cached, and a caller extending the returned list cannot change it
+    ids = fast._ids("the city")
+    ids.append(-1)
+    assert fast._ids("the city") == slow._ids("the city")
+
+
+def test_a_tokenizer_that_disagrees_with_its_wrapper_keeps_the_wrapper(base_classifier):
+    class Skewed:
+        """A backend whose offsets are shifted by one character."""
+
+        def __init__(self, real):
+            self.real = real
+
+        def encode(self, text, add_special_tokens=False):
+            enc = self.real.encode(text, add_special_tokens=add_special_tokens)
+            return type(
+                "E", (), {"ids": enc.ids, "offsets": [(a + 1, b + 1) for a, b in enc.offsets]}
+            )
+
+    encoder = QueryEncoder(base_classifier.tokenizer, base_classifier.config)
+    assert encoder._agrees(base_classifier.tokenizer.backend_tokenizer)
+    assert not encoder._agrees(Skewed(base_classifier.tokenizer.backend_tokenizer))
