@@ -102,7 +102,12 @@ def main() -> None:
 
     # (1) In-process model, same batch size as the HTTP calls; measured below in rounds
     # alternating with HTTP so machine drift hits both sides alike.
-    classifier = StanceClassifier.load(opts.model)
+    # Same backend and parallel mode as the server below (its defaults unless set in the
+    # environment), so the ratio measures HTTP, not a different way of running the model.
+    parallel = os.environ.get("STANCE_PARALLEL", "ops")
+    backend = os.environ.get("STANCE_BACKEND", "auto")
+    classifier = StanceClassifier.load(opts.model, backend=backend, parallel=parallel)
+    print(f"backend {classifier.backend.name}, parallel {parallel}", file=sys.stderr)
     queries = [StanceQuery(text=str(i["text"]), target=str(i["target"])) for i in items]
     classifier.predict(queries[:32])  # warm-up
 

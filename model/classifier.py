@@ -29,6 +29,7 @@ from model.backends import (
     carry_backend_files,
     default_num_threads,
     require_backend,
+    resolve_backend,
 )
 from model.config import ConfigError, StanceConfig
 from model.encoding import EncodedQuery, EncodedWindow, QueryEncoder
@@ -113,14 +114,16 @@ class StanceClassifier:
         cls,
         path: str | Path,
         device: torch.device | str | None = None,
-        backend: str = "torch",
+        backend: str = "auto",
         num_threads: int | None = None,
         parallel: str = "batches",
     ) -> StanceClassifier:
         """Load a saved model folder; rebuilt from its ``stance_config.json`` alone.
 
-        ``backend`` picks what computes the logits: ``torch`` (default), or ``onnx`` /
-        ``onnx-int8`` when the folder was exported (ConfigError otherwise). ``num_threads``
+        ``backend`` picks what computes the logits: ``torch``, or ``onnx`` / ``onnx-int8``
+        when the folder was exported (ConfigError otherwise); ``auto`` (default) is ``onnx``
+        when exported and on the CPU, else ``torch`` (same labels; see resolve_backend).
+        ``num_threads``
         is how many cores inference uses (default: physical cores, or $STANCE_NUM_THREADS);
         ``parallel`` how: ``"batches"`` (default, best throughput) runs that many batches
         at once on single-threaded workers, ``"ops"`` runs one batch at a time with every
@@ -133,6 +136,8 @@ class StanceClassifier:
                 f"unknown parallel mode {parallel!r}; choose one of {list(PARALLEL_CHOICES)}"
             )
         config = StanceConfig.load(folder)
+        dev = torch.device(device) if isinstance(device, str) else device
+        backend = resolve_backend(config, backend, dev or default_device())
         require_backend(config, folder, backend)
         head_path = folder / HEAD_FILENAME
         if not head_path.is_file():
@@ -150,7 +155,6 @@ class StanceClassifier:
                 f"{head_path} does not match stance_config.json ({config.num_labels} labels, "
                 f"pooling {config.pooling!r}): {err}"
             ) from None
-        dev = torch.device(device) if isinstance(device, str) else device
         model = cls(config, tokenizer, network, dev)
         model.network.eval()
         model.source = folder

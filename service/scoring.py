@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
-from model.config import BACKEND_CHOICES, DEFAULT_LABELS
+from model.config import DEFAULT_LABELS, LOAD_BACKEND_CHOICES
 from model.types import QueryError, StancePrediction, StanceQuery
 from service.readers import (
     DEFAULT_MAX_CHARS,
@@ -130,7 +130,7 @@ class ScoringOptions:
     ray_address: str | None = None
     workers: int = 2
     cpus_per_worker: float = 1.0
-    backend: str = "torch"
+    backend: str = "auto"
     overwrite: bool = False
     progress: bool = True
 
@@ -141,9 +141,9 @@ class ScoringOptions:
             raise ScoringError(
                 f"unknown engine {self.engine!r}; choose one of {', '.join(ENGINES)}"
             )
-        if self.backend not in BACKEND_CHOICES:
+        if self.backend not in LOAD_BACKEND_CHOICES:
             raise ScoringError(
-                f"unknown backend {self.backend!r}; choose one of {', '.join(BACKEND_CHOICES)}"
+                f"unknown backend {self.backend!r}; choose one of {', '.join(LOAD_BACKEND_CHOICES)}"
             )
         if self.engine == "http" and not self.url:
             raise ScoringError(
@@ -351,7 +351,7 @@ class LocalEngine:
         folder: str | Path,
         tag: str,
         batch_size: int = 256,
-        backend: str = "torch",
+        backend: str = "auto",
         num_threads: int | None = None,
         max_chars: int = DEFAULT_MAX_CHARS,
     ) -> LocalEngine:
@@ -956,7 +956,7 @@ class RayScorer:
         tag: str,
         batch_size: int,
         threads: int,
-        backend: str = "torch",
+        backend: str = "auto",
         max_chars: int = DEFAULT_MAX_CHARS,
     ) -> None:
         # Each actor owns only its reserved CPUs: more compute threads (torch or ONNX

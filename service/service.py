@@ -4,7 +4,8 @@ Serve with ``bentoml serve service.service:StanceService`` (or ``stance up``). S
 from environment variables read when the service module is imported by the server:
 
     STANCE_MODEL_TAG       model in the BentoML store (default stance:latest)
-    STANCE_BACKEND         torch (default) | onnx | onnx-int8, where the model has them
+    STANCE_BACKEND         auto (default: onnx when the model was exported, else torch) |
+                           torch | onnx | onnx-int8, where the model has them
     STANCE_PARALLEL        ops (default: lowest latency for lone requests) | batches
                            (several batches at once, best throughput); model/runner.py
     STANCE_NUM_THREADS     cores for inference (default: the physical cores)
@@ -46,7 +47,7 @@ from service.schemas import (
 )
 
 MODEL_TAG = os.environ.get("STANCE_MODEL_TAG", "stance:latest")
-BACKEND = os.environ.get("STANCE_BACKEND", "torch")
+BACKEND = os.environ.get("STANCE_BACKEND", "auto")
 # Most HTTP traffic is lone requests of one short window: split each operation over the
 # cores (lowest latency); a burst is merged into bigger calls by the batcher anyway.
 PARALLEL = os.environ.get("STANCE_PARALLEL", "ops")
@@ -100,7 +101,12 @@ class StanceService:
         self.batcher: ContinuousBatcher[StanceQuery, StancePrediction] = ContinuousBatcher(
             self._predict_many, max_items=MAX_ITEMS_PER_CALL
         )
-        logger.info("loaded model %s (backend %s, parallel %s)", self.tag, BACKEND, PARALLEL)
+        logger.info(
+            "loaded model %s (backend %s, parallel %s)",
+            self.tag,
+            self.classifier.backend.name,
+            PARALLEL,
+        )
 
     def _predict_many(self, queries: list[StanceQuery]) -> list[StancePrediction]:
         return self.classifier.predict(queries)
@@ -207,12 +213,8 @@ def _check_blank(query: StanceQuery) -> None:
 
 
 def _backend_kwargs() -> dict[str, Any]:
-    """Backend and parallel mode; a non-default backend only, so the service works before
-    ONNX export exists."""
-    kwargs: dict[str, Any] = {"parallel": PARALLEL}
-    if BACKEND != "torch":
-        kwargs["backend"] = BACKEND
-    return kwargs
+    """Backend and parallel mode for StanceClassifier.load."""
+    return {"backend": BACKEND, "parallel": PARALLEL}
 
 
 async def _get_model_info(request: Request) -> JSONResponse:

@@ -45,8 +45,8 @@ BackendOpt = Annotated[
     str,
     typer.Option(
         "--backend",
-        help="what computes the logits: torch | onnx | onnx-int8 (the last two once the model "
-        "has been exported with `stance export`)",
+        help="what computes the logits: auto (onnx when exported, else torch) | torch | onnx | "
+        "onnx-int8 (the last two once the model has been exported with `stance export`)",
     ),
 ]
 
@@ -63,7 +63,7 @@ def _quiet_transformers() -> None:
     hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
 
 
-def _load_classifier(model: str, backend: str = "torch") -> Any:
+def _load_classifier(model: str, backend: str = "auto") -> Any:
     from model.classifier import StanceClassifier
     from training.registry import resolve_model_path
 
@@ -194,7 +194,7 @@ def evaluate(
     skip_bad: SkipBad = False,
     newsmtsc_dir: Annotated[str | None, typer.Option(help="folder with NewsMTSC files")] = None,
     batch_size: Annotated[int, typer.Option(min=1)] = 64,
-    backend: BackendOpt = "torch",
+    backend: BackendOpt = "auto",
 ) -> None:
     """Score a labelled dataset and write a report folder; prints the headline metrics."""
     from training.evaluate import evaluate_model
@@ -233,7 +233,7 @@ def predict(
     text: Annotated[str, typer.Option(help="a sentence, quote or article ('-' reads stdin)")],
     target: Annotated[list[str], typer.Option(help="target entity; repeat for several")],
     speaker: Annotated[str | None, typer.Option(help="whose stance (default: the author)")] = None,
-    backend: BackendOpt = "torch",
+    backend: BackendOpt = "auto",
 ) -> None:
     """Print the stance toward each target as JSON (one object, or a list for several)."""
     if text == "-":
@@ -287,7 +287,7 @@ def analyze(
     ] = False,
     max_chars: Annotated[int, typer.Option(min=1, help="refuse longer articles")] = 1_000_000,
     encoding: EncodingOpt = "utf-8",
-    backend: BackendOpt = "torch",
+    backend: BackendOpt = "auto",
 ) -> None:
     """Who says what about whom in one scraped article: (speaker, target, stance) + evidence.
 

@@ -53,7 +53,7 @@ def exported(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def torch_model(exported):
-    return StanceClassifier.load(exported[0])
+    return StanceClassifier.load(exported[0], backend="torch")
 
 
 def _probs(predictions, labels):
@@ -166,8 +166,25 @@ def test_backend_not_exported_is_a_clear_error(base_classifier, tmp_path):
         f"export it with `stance export --model {folder}` or StanceClassifier.export(), "
         "or choose an available backend"
     )
-    with pytest.raises(ConfigError, match=r"unknown backend 'tensorrt'; choose one of"):
+    with pytest.raises(ConfigError) as err:
         StanceClassifier.load(folder, backend="tensorrt")
+    assert str(err.value) == (
+        "unknown backend 'tensorrt'; choose one of ['auto', 'torch', 'onnx', 'onnx-int8']"
+    )
+    # "auto" on a folder without an export is torch
+    assert StanceClassifier.load(folder).backend.name == "torch"
+
+
+def test_auto_backend_is_onnx_fp32_when_exported(exported):
+    assert StanceClassifier.load(exported[0]).backend.name == "onnx"
+    assert StanceClassifier.load(exported[0], backend="auto").backend.name == "onnx"
+    config = StanceConfig.load(exported[0])
+    import torch
+
+    from model.backends import resolve_backend
+
+    assert resolve_backend(config, "auto", torch.device("cuda")) == "torch"  # ONNX is CPU-only
+    assert resolve_backend(config, "onnx-int8", torch.device("cpu")) == "onnx-int8"
 
 
 def test_save_then_load_keeps_backends_and_their_files(exported, tmp_path):

@@ -42,7 +42,7 @@ def loaded(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     """Replace model loading; records (model, backend) of each load."""
     calls: list[tuple[str, str]] = []
 
-    def fake_load(model: str, backend: str = "torch") -> KeywordStanceClassifier:
+    def fake_load(model: str, backend: str = "auto") -> KeywordStanceClassifier:
         calls.append((model, backend))
         return KeywordStanceClassifier()
 
@@ -53,7 +53,7 @@ def loaded(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
 def test_table(article: Path, loaded: list[tuple[str, str]]) -> None:
     result = runner.invoke(cli.app, ["analyze", str(article), "--target", "the visa agreement"])
     assert result.exit_code == 0, result.output
-    assert loaded == [("stance:latest", "torch")]
+    assert loaded == [("stance:latest", "auto")]
     quote = ARTICLE.index("This agreement"), ARTICLE.index(",” Petrova")
     reported = ARTICLE.index("The opposition"), ARTICLE.index("unacceptable.") + 13
     author = ARTICLE.index("Georgian"), ARTICLE.index("on Monday.") + 10

@@ -42,6 +42,9 @@ def test_train_registers_then_predict_and_evaluate(tiny_jsonl, tmp_path):
     assert meta["labels"] == ["negative", "neutral", "positive"]
     assert meta["data"][f"train:{tiny_jsonl}"]["examples"] == 12
     assert len(meta["data"][f"train:{tiny_jsonl}"]["sha256"]) == 64
+    # the default preset exports ONNX; `predict` below then runs it ("auto" backend)
+    config = json.loads((tmp_path / "run" / "model" / "stance_config.json").read_text())
+    assert config["backends"] == ["torch", "onnx", "onnx-int8"]
 
     import bentoml
 
@@ -147,6 +150,7 @@ def test_labels_come_from_the_training_data(tmp_path):
             "1",
             "--no-register",
             "--no-progress",
+            "--no-export-onnx",
             "--output",
             str(tmp_path / "run"),
         ],

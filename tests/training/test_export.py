@@ -8,8 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from model.config import StanceConfig
-from training.args import ArgsError, load_run_config
-from training.cli import app
+from training.args import ArgsError, TrainingArgs, load_run_config
+from training.cli import DEFAULT_CONFIG, app
 from training.registry import register
 
 runner = CliRunner()
@@ -69,8 +69,11 @@ def test_export_of_a_store_tag_makes_a_new_version_usable_with_backend(
     assert json.loads(result.stdout)["n"] == 12
 
 
-def test_export_onnx_training_flag_defaults_off_and_is_validated():
+def test_export_onnx_training_flag_is_on_in_the_preset_and_is_validated():
+    assert TrainingArgs().export_onnx is False  # a bare TrainingArgs does not export
     assert load_run_config(None, {}).training.export_onnx is False
-    assert load_run_config(None, {"training": {"export_onnx": True}}).training.export_onnx
+    assert load_run_config(DEFAULT_CONFIG, {}).training.export_onnx is True  # the preset does
+    off = {"training": {"export_onnx": False}}
+    assert load_run_config(DEFAULT_CONFIG, off).training.export_onnx is False
     with pytest.raises(ArgsError, match=r"\[training\]\.export_onnx: expected true/false"):
         load_run_config(None, {"training": {"export_onnx": "yes"}})
