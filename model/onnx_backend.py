@@ -70,12 +70,23 @@ FP32_PROB_TOLERANCE = 1e-3
 # 83.75/74.24; full 8-bit weights 81.99/74.79, u8 weights 82.05/74.31 at 0.87x the speed,
 # leaving the first layer or the FFN down-projections in fp32 83.2/73.3 and 83.0/73.0 at
 # 0.9x the speed: no setting is within 0.5 points on both sets, so int8 stays opt-in.
+#
+# Before quantizing, activation outliers are moved into the weights (SmoothQuant, alpha 0.8;
+# model/onnx_smooth.py): same fp32 function, less int8 error. Measured on the same model
+# (calibrated on 400 train queries): label agreement with torch 98.5% / 98.9% on dev_rw /
+# dev_mt (98.0% / 96.8% without), macro-F1 83.44 / 75.23; a second calibration sample gave
+# 82.61 / 73.85, so the F1 gap to torch stays within noise of 0.5-1 point, not reliably
+# under 0.5. alpha 0.5 hurt (78.5 on dev_rw): it pushes outliers into 7-bit weights.
 QUANTIZATION: dict[str, Any] = {
     "weight_type": "QInt8",
     "op_types": ["MatMul", "Attention"],
     "per_channel": True,
     "reduce_range": True,
+    "smoothing_alpha": 0.8,
 }
+# The smoothed fp32 graph must compute the logits it had (it is an exact rewrite).
+SMOOTHING_LOGIT_TOLERANCE = 1e-3
+SMOOTHED_TEMP = "model.smoothed.onnx.tmp"
 
 # Queries for the export check when the caller has none (written for this purpose, not taken
 # from any dataset): short and long, with and without a speaker, a target that is only a
@@ -294,10 +305,16 @@ def export_onnx(
     if quantize:
         started = time.perf_counter()
         int8_path = out_dir / ONNX_INT8_FILENAME
-        _quantize(fp32_path, int8_path)
+        smoothing = _smooth(fp32_path, windows, classifier.pad_id)
+        source = fp32_path.with_name(SMOOTHED_TEMP) if smoothing["applied"] else fp32_path
+        try:
+            _quantize(source, int8_path)
+        finally:
+            fp32_path.with_name(SMOOTHED_TEMP).unlink(missing_ok=True)
         seconds = time.perf_counter() - started
         check = _check(classifier, queries, encoded, reference, int8_path, "onnx-int8", seconds)
         check["quantization"] = dict(QUANTIZATION)
+        check["smoothing"] = smoothing
         report["backends"]["onnx-int8"] = check
     return report
 
@@ -497,6 +514,43 @@ def _quiet_exporter() -> Iterator[io.StringIO]:
     finally:
         for lg, level in zip(loggers, levels, strict=True):
             lg.setLevel(level)
+
+
+def _smooth(fp32_path: Path, windows: Sequence[EncodedWindow], pad_id: int) -> dict[str, Any]:
+    """Write the smoothed fp32 graph (model/onnx_smooth.py) next to ``fp32_path``.
+
+    Calibrated on the export sample's windows (activation maxima need no labels). Returns
+    a summary; ``applied`` is false, with the reason, when the graph has no fused Attention
+    nodes (the plain fallback export), smoothing fails, or the smoothed graph no longer
+    computes the same logits; int8 is then quantized from the unsmoothed graph.
+    """
+    from model.onnx_smooth import smooth_graph
+
+    batches = [pad_batch([windows[i] for i in idx], pad_id) for idx in length_buckets(windows, 32)]
+    target = fp32_path.with_name(SMOOTHED_TEMP)
+    alpha = float(QUANTIZATION["smoothing_alpha"])
+    try:
+        result = smooth_graph(str(fp32_path), str(target), batches, alpha)
+    except ValueError as err:  # a graph layout smooth_graph does not handle
+        target.unlink(missing_ok=True)
+        return {"applied": False, "reason": str(err)}
+    nodes = result["smoothed"]
+    summary: dict[str, Any] = {
+        "applied": True,
+        "alpha": alpha,
+        "nodes": len(nodes),
+        "calibration_windows": len(windows),
+        "worst_outlier_ratio_before": max((n["outlier_ratio_before"] for n in nodes), default=0),
+        "worst_outlier_ratio_after": max((n["outlier_ratio_after"] for n in nodes), default=0),
+        "max_abs_logit_diff": result["max_abs_logit_diff"],
+    }
+    if not nodes:
+        summary.update(applied=False, reason="no linear layer to smooth")
+    elif result["max_abs_logit_diff"] > SMOOTHING_LOGIT_TOLERANCE:
+        summary.update(applied=False, reason="the smoothed fp32 graph changed the logits")
+    if not summary["applied"]:
+        target.unlink(missing_ok=True)
+    return summary
 
 
 def _quantize(source: Path, target: Path) -> None:

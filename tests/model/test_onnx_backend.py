@@ -84,6 +84,16 @@ def test_export_writes_files_report_and_config(exported):
     assert report["graph"]["exporter"] == "torchscript"
     assert report["graph"]["fused"]["Attention"] == layers
     assert report["graph"]["rejected"] == []
+    # int8 was quantized from a smoothed copy: 4 linear layers per encoder layer, outliers
+    # reduced, the fp32 function unchanged, and the temporary graph removed.
+    smoothing = report["backends"]["onnx-int8"]["smoothing"]
+    assert smoothing["applied"] is True and smoothing["nodes"] == 4 * layers
+    assert smoothing["worst_outlier_ratio_after"] < smoothing["worst_outlier_ratio_before"]
+    assert smoothing["max_abs_logit_diff"] < 1e-3
+    assert sorted(p.name for p in folder.iterdir() if "onnx" in p.name) == [
+        "model.int8.onnx",
+        "model.onnx",
+    ]
     # The torch model itself keeps its own attention: the export worked on a copy.
     assert classifier.network.encoder.config._attn_implementation == "sdpa"
 
