@@ -22,7 +22,7 @@ import typer
 from typer.testing import CliRunner
 
 from service.readers import ArchiveError, FieldMap, ReadOptions, ScoringError, generated_id
-from service.scoring import HttpEngine, LocalEngine, ScoringOptions, WorkFolder, run_scoring
+from service.scoring import HttpEngine, ScoringOptions, WorkFolder, run_scoring
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,27 +53,6 @@ def _options(model_dir: Path, source: Path, output: Path, **kwargs) -> ScoringOp
 
 def _pairs(rows: list[dict]) -> list[tuple[str, str]]:
     return [(r["id"], r["target"]) for r in rows]
-
-
-class Recording:
-    """Wraps an engine: remembers which records it scored; can crash at a record index."""
-
-    def __init__(self, inner: LocalEngine, crash_at: int | None = None) -> None:
-        self.inner = inner
-        self.scorer = inner.scorer
-        self.labels = inner.labels
-        self.crash_at = crash_at
-        self.seen: list[int] = []
-
-    def score(self, records):
-        indices = [r.index for r in records]
-        if self.crash_at is not None and any(i >= self.crash_at for i in indices):
-            raise RuntimeError("simulated crash")
-        self.seen.extend(indices)
-        return self.inner.score(records)
-
-    def close(self) -> None:
-        pass
 
 
 # ----------------------------------------------------------------------------- JSONL
@@ -395,14 +374,14 @@ def test_generated_ids_are_stable_across_runs_and_locations(engine, model_dir, t
 
 
 # ----------------------------------------------------------------------------- resume
-def test_crash_then_resume_scores_each_record_once(engine, model_dir, tmp_path):
+def test_crash_then_resume_scores_each_record_once(recording, engine, model_dir, tmp_path):
     source = _jsonl(
         tmp_path / "in.jsonl",
         [{"id": f"r{i}", "text": TEXTS[i % 4], "target": "the mission"} for i in range(10)],
     )
     output = tmp_path / "out.jsonl"
     options = _options(model_dir, source, output, part_size=3, batch_size=2)
-    crashing = Recording(engine, crash_at=7)
+    crashing = recording(engine, crash_at=7)
     with pytest.raises(RuntimeError, match="simulated crash"):
         run_scoring(options, engine=crashing)
     assert not output.exists()  # never visible before it is complete
@@ -410,14 +389,14 @@ def test_crash_then_resume_scores_each_record_once(engine, model_dir, tmp_path):
         "part-00000.done.json",
         "part-00001.done.json",
     ]
-    resumed = Recording(engine)
+    resumed = recording(engine)
     summary = run_scoring(options, engine=resumed)
     assert resumed.seen == [6, 7, 8, 9]  # committed parts were not scored again
     assert summary.resumed == 6 and summary.records == 10
     assert [r["id"] for r in _read_jsonl(output)] == [f"r{i}" for i in range(10)]
 
 
-def test_resume_refuses_different_arguments(engine, model_dir, tmp_path):
+def test_resume_refuses_different_arguments(recording, engine, model_dir, tmp_path):
     source = _jsonl(
         tmp_path / "in.jsonl",
         [{"id": f"r{i}", "text": TEXTS[0], "target": "x"} for i in range(4)],
@@ -425,7 +404,7 @@ def test_resume_refuses_different_arguments(engine, model_dir, tmp_path):
     output = tmp_path / "out.jsonl"
     options = _options(model_dir, source, output, part_size=2)
     with pytest.raises(RuntimeError):
-        run_scoring(options, engine=Recording(engine, crash_at=2))
+        run_scoring(options, engine=recording(engine, crash_at=2))
     changed = _options(model_dir, source, output, part_size=2, read=ReadOptions(max_chars=500))
     with pytest.raises(ScoringError) as err:
         run_scoring(changed, engine=engine)
@@ -458,7 +437,9 @@ def test_finished_output_is_not_overwritten_without_flag(engine, model_dir, tmp_
     assert output.read_bytes() == before
 
 
-def test_crash_while_assembling_leaves_no_partial_output(engine, model_dir, tmp_path, monkeypatch):
+def test_crash_while_assembling_leaves_no_partial_output(
+    recording, engine, model_dir, tmp_path, monkeypatch
+):
     import service.scoring as scoring
 
     source = _jsonl(
@@ -482,13 +463,13 @@ def test_crash_while_assembling_leaves_no_partial_output(engine, model_dir, tmp_
     assert not output.exists()
     assert not list(tmp_path.glob(".out.jsonl.tmp-*"))
     monkeypatch.setattr(scoring, "_copy", real_copy)
-    resumed = Recording(engine)
+    resumed = recording(engine)
     summary = run_scoring(options, engine=resumed)
     assert resumed.seen == [] and summary.resumed == 5
     assert [r["id"] for r in _read_jsonl(output)] == [f"r{i}" for i in range(5)]
 
 
-def test_crash_while_tidying_up_only_tidies_up(engine, model_dir, tmp_path, monkeypatch):
+def test_crash_while_tidying_up_only_tidies_up(recording, engine, model_dir, tmp_path, monkeypatch):
     source = _jsonl(
         tmp_path / "in.jsonl",
         [{"id": f"r{i}", "text": TEXTS[i % 4], "target": "x"} for i in range(3)] + ["{"],
@@ -505,7 +486,7 @@ def test_crash_while_tidying_up_only_tidies_up(engine, model_dir, tmp_path, monk
         run_scoring(options, engine=engine)
     monkeypatch.undo()
     complete = output.read_bytes()
-    resumed = Recording(engine)
+    resumed = recording(engine)
     summary = run_scoring(options, engine=resumed)
     assert resumed.seen == []  # nothing is scored again, not even the part whose marker went
     assert (summary.records, summary.rows, summary.errors, summary.resumed) == (4, 3, 1, 4)
@@ -829,7 +810,9 @@ def test_store_resolves_folders_and_tags(model_dir, tmp_path):
 # ----------------------------------------------------------------------------- ray engine
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
-def test_ray_engine_matches_local_engine_and_resumes_a_local_run(engine, model_dir, tmp_path):
+def test_ray_engine_matches_local_engine_and_resumes_a_local_run(
+    recording, engine, model_dir, tmp_path
+):
     pytest.importorskip("ray")
     records: list[object] = [
         {"id": f"y{i}", "text": TEXTS[i % 4], "target": ["the mission", "the union"][: 1 + i % 2]}
@@ -844,7 +827,7 @@ def test_ray_engine_matches_local_engine_and_resumes_a_local_run(engine, model_d
     # Part 0 is committed by a local run that then dies; Ray must do parts 1-3 only (the
     # engine may change on resume: same model, same rows).
     with pytest.raises(RuntimeError, match="simulated crash"):
-        run_scoring(ray_options, engine=Recording(engine, crash_at=4))
+        run_scoring(ray_options, engine=recording(engine, crash_at=4))
     summary = run_scoring(ray_options)
     import pyarrow.parquet as pq
 

@@ -125,27 +125,6 @@ def _shape(rows: list[dict]) -> list[tuple]:
     ]
 
 
-class Recording:
-    """Wraps an engine: remembers which records it scored; can crash at a record index."""
-
-    def __init__(self, inner: LocalEngine, crash_at: int | None = None) -> None:
-        self.inner = inner
-        self.scorer = inner.scorer
-        self.labels = inner.labels
-        self.crash_at = crash_at
-        self.seen: list[int] = []
-
-    def score(self, records):
-        indices = [r.index for r in records]
-        if self.crash_at is not None and any(i >= self.crash_at for i in indices):
-            raise RuntimeError("simulated crash")
-        self.seen.extend(indices)
-        return self.inner.score(records)
-
-    def close(self) -> None:
-        pass
-
-
 def test_txt_folder_rows_are_what_analyze_article_finds(engine, model_dir, expected, tmp_path):
     archive = _folder(tmp_path / "archive", {**ARTICLES, "n1": NO_STANCE["n1"]})
     output = tmp_path / "out.jsonl"
@@ -350,7 +329,7 @@ def test_csv_without_a_target_column(engine, model_dir, expected, tmp_path):
 
 
 def test_crash_then_resume_counts_articles_without_stances_once(
-    engine, model_dir, expected, tmp_path
+    recording, engine, model_dir, expected, tmp_path
 ):
     # Part size 2: part 0 = a, b; part 1 = n1, n2 (no stance at all); part 2 = c.
     names = {"a": ARTICLES["a"], "b": ARTICLES["b"], "m1": NO_STANCE["n1"]}
@@ -359,7 +338,7 @@ def test_crash_then_resume_counts_articles_without_stances_once(
     output = tmp_path / "out.jsonl"
     options = _options(model_dir, archive, output, part_size=2)
     with pytest.raises(RuntimeError, match="simulated crash"):
-        run_scoring(options, engine=Recording(engine, crash_at=4))
+        run_scoring(options, engine=recording(engine, crash_at=4))
     parts = tmp_path / "out.jsonl.parts"
     marker = json.loads((parts / "part-00001.done.json").read_text(encoding="utf-8"))
     assert marker == {"part": 1, "records": 2, "rows": 0, "errors": 0}
@@ -372,7 +351,7 @@ def test_crash_then_resume_counts_articles_without_stances_once(
         run_scoring(changed, engine=engine)
     assert "  analyze_articles: True (then) vs None (now)\n" in str(err.value)
 
-    resumed = Recording(engine)
+    resumed = recording(engine)
     summary = run_scoring(options, engine=resumed)
     assert resumed.seen == [4]  # the part without any row was not scored again
     assert (summary.records, summary.resumed, summary.errors) == (5, 4, 0)
