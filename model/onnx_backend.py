@@ -305,12 +305,12 @@ def export_onnx(
     if quantize:
         started = time.perf_counter()
         int8_path = out_dir / ONNX_INT8_FILENAME
-        smoothing = _smooth(fp32_path, windows, classifier.pad_id)
-        source = fp32_path.with_name(SMOOTHED_TEMP) if smoothing["applied"] else fp32_path
-        try:
-            _quantize(source, int8_path)
+        smoothed = fp32_path.with_name(SMOOTHED_TEMP)
+        try:  # the smoothed graph is a temporary file, whatever happens
+            smoothing = _smooth(fp32_path, smoothed, windows, classifier.pad_id)
+            _quantize(smoothed if smoothing["applied"] else fp32_path, int8_path)
         finally:
-            fp32_path.with_name(SMOOTHED_TEMP).unlink(missing_ok=True)
+            smoothed.unlink(missing_ok=True)
         seconds = time.perf_counter() - started
         check = _check(classifier, queries, encoded, reference, int8_path, "onnx-int8", seconds)
         check["quantization"] = dict(QUANTIZATION)
@@ -372,7 +372,7 @@ def export_folder(
 
 
 def _export_graph(
-    classifier: StanceClassifier, windows: Sequence[EncodedWindow], path: Path, fuse: bool = True
+    classifier: StanceClassifier, windows: Sequence[EncodedWindow], path: Path
 ) -> dict[str, Any]:
     """Export the network to ``path`` with dynamic batch and sequence axes; returns how.
 
@@ -383,7 +383,7 @@ def _export_graph(
     uses by default exports as a chain of MatMul, Where, IsNaN and Softmax nodes that nothing
     fuses (measured: 0.77 of the fp32 FLOP bound unfused, 0.82-0.87 fused, same labels).
     So the export works on a copy of the network switched to eager attention (same
-    arithmetic) and, when ``fuse``, runs the optimizer. The caller verifies the result
+    arithmetic) and runs the optimizer. The caller verifies the result
     against torch and falls back to :func:`_export_plain` if it fails; an encoder the
     optimizer does not know stays partly unfused, which is slower but still correct.
     """
@@ -418,9 +418,6 @@ def _export_graph(
                 f"torch.onnx.export (TorchScript) failed ({type(err).__name__}: {err}); "
                 f"exporter output:\n{log.getvalue()[-2000:]}"
             ) from err
-    if not fuse:
-        raw.replace(path)
-        return info
     enc_config = encoder.config
     try:
         from onnxruntime.transformers.optimizer import optimize_model
@@ -516,23 +513,24 @@ def _quiet_exporter() -> Iterator[io.StringIO]:
             lg.setLevel(level)
 
 
-def _smooth(fp32_path: Path, windows: Sequence[EncodedWindow], pad_id: int) -> dict[str, Any]:
-    """Write the smoothed fp32 graph (model/onnx_smooth.py) next to ``fp32_path``.
+def _smooth(
+    fp32_path: Path, target: Path, windows: Sequence[EncodedWindow], pad_id: int
+) -> dict[str, Any]:
+    """Write the smoothed fp32 graph (model/onnx_smooth.py) to ``target``.
 
     Calibrated on the export sample's windows (activation maxima need no labels). Returns
-    a summary; ``applied`` is false, with the reason, when the graph has no fused Attention
-    nodes (the plain fallback export), smoothing fails, or the smoothed graph no longer
-    computes the same logits; int8 is then quantized from the unsmoothed graph.
+    a summary; ``applied`` is false, with the reason, when the graph has a layout smoothing
+    does not handle, has no linear layer to smooth, or the smoothed graph no longer computes
+    the same logits; int8 is then quantized from the unsmoothed graph. The caller removes
+    ``target``.
     """
     from model.onnx_smooth import smooth_graph
 
     batches = [pad_batch([windows[i] for i in idx], pad_id) for idx in length_buckets(windows, 32)]
-    target = fp32_path.with_name(SMOOTHED_TEMP)
     alpha = float(QUANTIZATION["smoothing_alpha"])
     try:
         result = smooth_graph(str(fp32_path), str(target), batches, alpha)
     except ValueError as err:  # a graph layout smooth_graph does not handle
-        target.unlink(missing_ok=True)
         return {"applied": False, "reason": str(err)}
     nodes = result["smoothed"]
     summary: dict[str, Any] = {
@@ -548,8 +546,6 @@ def _smooth(fp32_path: Path, windows: Sequence[EncodedWindow], pad_id: int) -> d
         summary.update(applied=False, reason="no linear layer to smooth")
     elif result["max_abs_logit_diff"] > SMOOTHING_LOGIT_TOLERANCE:
         summary.update(applied=False, reason="the smoothed fp32 graph changed the logits")
-    if not summary["applied"]:
-        target.unlink(missing_ok=True)
     return summary
 
 
