@@ -456,6 +456,21 @@ def _lines(handle: IO[bytes], max_bytes: int) -> Iterator[tuple[int, bytes | Non
         yield number, None, length
 
 
+def _located(
+    archive_file: ArchiveFile, index: int, line: int | None = None, row: int | None = None
+) -> ArchiveRecord:
+    """An empty record at a line (JSONL, CSV/TSV) or a row (Parquet) of ``archive_file``;
+    its generated id is stable: the file name plus that location."""
+    location = f"line {line}" if line is not None else f"row {row}"
+    return ArchiveRecord(
+        index=index,
+        file=archive_file.name,
+        id=generated_id(archive_file.name, location),
+        line=line,
+        row=row,
+    )
+
+
 def _is_blank(raw: bytes | None) -> bool:
     return raw is not None and not raw.strip()
 
@@ -478,13 +493,7 @@ def _read_jsonl(
             if skip(index):
                 yield position, None
                 continue
-            location = f"line {number}"
-            base = ArchiveRecord(
-                index=index,
-                file=archive_file.name,
-                id=generated_id(archive_file.name, location),
-                line=number,
-            )
+            base = _located(archive_file, index, line=number)
             if raw is None:
                 yield (
                     position,
@@ -572,13 +581,7 @@ def _read_delimited(
             if skip(index):
                 yield position, None
                 continue
-            location = f"line {start_line}"
-            base = ArchiveRecord(
-                index=index,
-                file=archive_file.name,
-                id=generated_id(archive_file.name, location),
-                line=start_line,
-            )
+            base = _located(archive_file, index, line=start_line)
             yield position, _parse_csv_row(base, header, row, problem, options)
     finally:
         if wrapper is not None:
@@ -655,13 +658,7 @@ def _read_parquet(
                 if skip(index):
                     yield position, None
                 else:
-                    location = f"row {position + 1}"
-                    base = ArchiveRecord(
-                        index=index,
-                        file=archive_file.name,
-                        id=generated_id(archive_file.name, location),
-                        row=position + 1,
-                    )
+                    base = _located(archive_file, index, row=position + 1)
                     yield position, _from_mapping(base, values, options, split_strings=False)
                 position += 1
 
