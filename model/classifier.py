@@ -306,6 +306,7 @@ class StanceClassifier:
             id=query.id,
             windows=len(enc.windows),
             mentions_found=enc.mentions_found,
+            warnings=enc.warnings,
         )
 
     def _as_dict(self, probs: np.ndarray) -> dict[str, float]:

@@ -13,6 +13,12 @@ text (a topic, as in SemEval) still works: the query segment carries it.
 Long texts are never truncated silently: the text is split into sentences, each mention
 gets a window of its sentence plus ``context_sentences`` on each side (merged while they
 fit), and a text with no mention is covered by consecutive windows.
+
+Work per query is bounded whatever the text: tokenizing, finding mentions and windowing are
+linear in the text (n log n at worst), and windowing stops once ``config.max_windows``
+windows are built. A text that needs more windows (a page that repeats the target thousands
+of times, a very long article) is scored on its first ``max_windows`` windows, and the
+query's ``warnings`` say so and where the scored part ends.
 """
 
 from __future__ import annotations
@@ -52,6 +58,7 @@ class EncodedQuery:
     windows: list[EncodedWindow]
     mentions_found: int
     mentions: tuple[Span, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 class QueryEncoder:
@@ -159,16 +166,26 @@ class QueryEncoder:
         mention_tokens = _mention_token_ranges(mentions, offsets)
         # Room for text tokens: specials, the query, and 2 markers per mention in the window.
         budget = self.config.max_length - self.num_special - len(query_ids)
+        max_windows = self.config.max_windows
         ranges = _window_token_ranges(
-            query.text, offsets, mention_tokens, budget, self.config.context_sentences
-        )[: self.config.max_windows]
+            query.text, offsets, mention_tokens, budget, self.config.context_sentences, max_windows
+        )
+        warnings: tuple[str, ...] = ()
+        if len(ranges) > max_windows:
+            ranges = ranges[:max_windows]
+            warnings = (_cut_warning(max_windows, offsets[ranges[-1][1] - 1][1], mentions),)
         windows = [
             self._build(
                 query_index, ids, offsets, start, end, mention_tokens, query_ids, target_ids
             )
             for start, end in ranges
         ]
-        return EncodedQuery(windows=windows, mentions_found=len(mentions), mentions=tuple(mentions))
+        return EncodedQuery(
+            windows=windows,
+            mentions_found=len(mentions),
+            mentions=tuple(mentions),
+            warnings=warnings,
+        )
 
     def _build(
         self,
@@ -183,8 +200,15 @@ class QueryEncoder:
     ) -> EncodedWindow:
         text_ids: list[int] = []
         marked: list[int] = []  # positions within text_ids that belong to a marked mention
-        opens = {s for s, e in mention_tokens if s >= tok_start and e <= tok_end}
-        closes = {e for s, e in mention_tokens if s >= tok_start and e <= tok_end}
+        # The mentions wholly inside the window: a contiguous run of the sorted, disjoint
+        # ranges, read from its first member (work bounded by the window, not the text).
+        opens: set[int] = set()
+        closes: set[int] = set()
+        k = bisect.bisect_left(mention_tokens, (tok_start, -1))
+        while k < len(mention_tokens) and mention_tokens[k][1] <= tok_end:
+            opens.add(mention_tokens[k][0])
+            closes.add(mention_tokens[k][1])
+            k += 1
         inside = False
         for t in range(tok_start, tok_end):
             if inside and t in closes:
@@ -224,6 +248,21 @@ class QueryEncoder:
         )
 
 
+def _cut_warning(max_windows: int, scored_to: int, mentions: Sequence[Span]) -> str:
+    """What was left unread when a text needed more than ``max_windows`` windows."""
+    if mentions:
+        read = bisect.bisect_right([e for _, e in mentions], scored_to)
+        return (
+            f"the target is mentioned {len(mentions)} times; only the first {max_windows} "
+            f"windows were scored (the first {read} mentions, up to character {scored_to}); "
+            "split the text to score the rest"
+        )
+    return (
+        f"the text needs more than {max_windows} windows; only the first {max_windows} were "
+        f"scored (up to character {scored_to}); split the text to score the rest"
+    )
+
+
 def _mention_token_ranges(
     mentions: Sequence[Span], offsets: Sequence[tuple[int, int]]
 ) -> list[Span]:
@@ -243,22 +282,47 @@ def _mention_token_ranges(
     return ranges
 
 
+class _Cost:
+    """Tokens a window [start, end) takes, markers included, in O(log mentions).
+
+    ``mention_tokens`` are sorted and disjoint, so their starts and ends both increase: the
+    mentions wholly inside a window are a contiguous run found by two bisections. (A scan of
+    every mention per call made windowing quadratic: minutes for a text that repeats the
+    target 14,000 times.)
+    """
+
+    def __init__(self, mention_tokens: Sequence[Span]) -> None:
+        self.starts = [s for s, _ in mention_tokens]
+        self.ends = [e for _, e in mention_tokens]
+
+    def inside(self, start: int, end: int) -> tuple[int, int]:
+        """Index range [i, j) of the mentions wholly inside [start, end)."""
+        i = bisect.bisect_left(self.starts, start)
+        return i, max(i, bisect.bisect_right(self.ends, end))
+
+    def __call__(self, start: int, end: int) -> int:
+        i, j = self.inside(start, end)
+        return end - start + 2 * (j - i)
+
+
 def _window_token_ranges(
     text: str,
     offsets: Sequence[tuple[int, int]],
     mention_tokens: Sequence[Span],
     budget: int,
     context: int,
+    max_windows: int,
 ) -> list[Span]:
-    """Token ranges [start, end) to score; each fits ``budget`` including its markers."""
+    """Token ranges [start, end) to score; each fits ``budget`` including its markers.
+
+    At most ``max_windows + 1`` ranges: the extra one only tells the caller that the text
+    needed more than ``max_windows`` (the work stops there, whatever the text's length).
+    Time O(n + m log m) for n tokens and m mentions.
+    """
     n = len(offsets)
     if n == 0:
         return [(0, 0)]
-
-    def cost(start: int, end: int) -> int:
-        markers = sum(2 for s, e in mention_tokens if s >= start and e <= end)
-        return end - start + markers
-
+    cost = _Cost(mention_tokens)
     if cost(0, n) <= budget:
         return [(0, n)]
     starts = [o[0] for o in offsets]
@@ -270,7 +334,7 @@ def _window_token_ranges(
         return bisect.bisect_right(sent_tok, token) - 1
 
     if not mention_tokens:
-        return _pack(bounds, budget, cost)
+        return _pack(bounds, budget, max_windows)
     ranges: list[Span] = []
     for m_start, m_end in mention_tokens:
         first, last = sentence_of(m_start), sentence_of(max(m_start, m_end - 1))
@@ -284,29 +348,46 @@ def _window_token_ranges(
             # The mention's own sentence is too long: a token window centred on the mention.
             half = max(0, (budget - 2 - (m_end - m_start)) // 2)
             lo = max(0, m_start - half)
-            hi = min(n, lo + budget)
-            while hi > lo + 1 and cost(lo, hi) > budget:
-                hi -= 1
-            window = (lo, hi)
+            window = (lo, _furthest_end(cost, lo, min(n, lo + budget), budget))
         if ranges and window[0] < ranges[-1][1] and cost(ranges[-1][0], window[1]) <= budget:
             ranges[-1] = (ranges[-1][0], max(ranges[-1][1], window[1]))
         elif not ranges or window != ranges[-1]:
+            if len(ranges) > max_windows:
+                break  # only the last range can still grow: the first ones are final
             ranges.append(window)
     return ranges
 
 
-def _pack(bounds: Sequence[int], budget: int, cost: Any) -> list[Span]:
-    """Greedy cover of all sentences by consecutive windows that fit ``budget``."""
+def _furthest_end(cost: _Cost, lo: int, hi: int, budget: int) -> int:
+    """The largest end in (lo, hi] with cost(lo, end) <= budget (lo + 1 at least).
+
+    cost(lo, end) never decreases as end grows, so a bisection finds it in O(log^2).
+    """
+    good, bad = lo + 1, hi + 1
+    while bad - good > 1:
+        mid = (good + bad) // 2
+        if cost(lo, mid) <= budget:
+            good = mid
+        else:
+            bad = mid
+    return good
+
+
+def _pack(bounds: Sequence[int], budget: int, max_windows: int) -> list[Span]:
+    """Greedy cover of the sentences by consecutive windows that fit ``budget`` (no mentions,
+    so a window costs its length); stops after ``max_windows + 1`` windows."""
     ranges: list[Span] = []
     lo = bounds[0]
     for i in range(1, len(bounds)):
-        if cost(lo, bounds[i]) > budget and bounds[i - 1] > lo:
+        if len(ranges) > max_windows:
+            return ranges
+        if bounds[i] - lo > budget and bounds[i - 1] > lo:
             ranges.append((lo, bounds[i - 1]))
             lo = bounds[i - 1]
         # A single sentence longer than the budget is cut into budget-sized pieces.
-        while cost(lo, bounds[i]) > budget:
+        while bounds[i] - lo > budget and len(ranges) <= max_windows:
             ranges.append((lo, lo + budget))
             lo += budget
-    if bounds[-1] > lo:
+    if bounds[-1] > lo and len(ranges) <= max_windows:
         ranges.append((lo, bounds[-1]))
     return ranges

@@ -75,9 +75,12 @@ _ABBREVIATIONS = frozenset(
 )
 _BEFORE_NUMERAL = frozenset({"no", "nos", "art", "vol"})
 # A candidate sentence end: terminal punctuation, optional closing quotes/brackets, then space.
-_BOUNDARY = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+)")
+# Linear time on hostile input: a match only starts at the first mark of a run, and the
+# possessive quantifiers never backtrack (a plain ``[.!?]+`` retried from every position of
+# a 100,000-character run of dots, which took minutes).
+_BOUNDARY = re.compile(r"(?<![.!?])[.!?]++[\"'”’)\]]*+(?=\s)")
 # What may start the next sentence: an upper-case letter, digit, or opening quote/bracket.
-_NEXT_START = re.compile(r"\s+[\"'“‘(\[]*[A-Z0-9]")
+_NEXT_START = re.compile(r"\s++[\"'“‘(\[]*+[A-Z0-9]")
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)\.$")
 
 

@@ -79,7 +79,11 @@ class Evidence:
 
 @dataclass(frozen=True)
 class StancePrediction:
-    """The stance for one query: label, calibrated probabilities (sum to 1), evidence."""
+    """The stance for one query: label, calibrated probabilities (sum to 1), evidence.
+
+    ``warnings`` say when a bound on work cut the query short (only the first
+    ``max_windows`` windows of a very long or very repetitive text were scored).
+    """
 
     label: str
     probabilities: dict[str, float]
@@ -89,6 +93,7 @@ class StancePrediction:
     id: str | None = None
     windows: int = 1
     mentions_found: int = 0
+    warnings: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -101,4 +106,5 @@ class StancePrediction:
             "evidence": [e.to_dict() for e in self.evidence],
             "windows": self.windows,
             "mentions_found": self.mentions_found,
+            "warnings": list(self.warnings),
         }

@@ -179,6 +179,10 @@ class PredictionOut(BaseModel):
     mentions_found: int | None = None
     model: str | None = None
     error: str | None = None
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="Set when a bound on work cut the query short (see model/encoding.py).",
+    )
 
 
 class PredictTargetsOut(BaseModel):

@@ -132,3 +132,15 @@ def test_evidence_is_the_sentence_that_mentions_the_target(trained):
     (ev,) = pred.evidence
     assert ev.text == "The foreign minister called the monitoring centre a very important step."
     assert text[ev.start : ev.end] == ev.text
+
+
+def test_a_query_cut_at_max_windows_says_so_in_its_prediction(base_classifier):
+    pred = base_classifier.predict([StanceQuery(text="Russia " * 2000, target="Russia")])[0]
+    assert pred.windows == 16 and pred.mentions_found == 2000
+    assert pred.warnings == (
+        "the target is mentioned 2000 times; only the first 16 windows were scored (the first "
+        "35 mentions, up to character 244); split the text to score the rest",
+    )
+    assert pred.to_dict()["warnings"] == list(pred.warnings)
+    (short,) = base_classifier.predict([QUERIES[1]])
+    assert short.warnings == () and short.to_dict()["warnings"] == []

@@ -163,3 +163,135 @@ def test_a_tokenizer_that_disagrees_with_its_wrapper_keeps_the_wrapper(base_clas
     encoder = QueryEncoder(base_classifier.tokenizer, base_classifier.config)
     assert encoder._agrees(base_classifier.tokenizer.backend_tokenizer)
     assert not encoder._agrees(Skewed(base_classifier.tokenizer.backend_tokenizer))
+
+
+# ----------------------------------------------------------------- bounded work (issue 16)
+def _reference_windows(text, offsets, mention_tokens, budget, context):
+    """The former quadratic windowing (one scan of every mention per cost), kept as the
+    reference the linear version must reproduce exactly on inputs small enough for it."""
+    import bisect
+
+    from model.text import split_sentences
+
+    n = len(offsets)
+    if n == 0:
+        return [(0, 0)]
+
+    def cost(start, end):
+        return end - start + sum(2 for s, e in mention_tokens if s >= start and e <= end)
+
+    if cost(0, n) <= budget:
+        return [(0, n)]
+    starts = [o[0] for o in offsets]
+    sent_tok = sorted({bisect.bisect_left(starts, s.start) for s in split_sentences(text)} | {0})
+    bounds = [*sent_tok, n]
+    if not mention_tokens:
+        ranges, lo = [], bounds[0]
+        for i in range(1, len(bounds)):
+            if cost(lo, bounds[i]) > budget and bounds[i - 1] > lo:
+                ranges.append((lo, bounds[i - 1]))
+                lo = bounds[i - 1]
+            while cost(lo, bounds[i]) > budget:
+                ranges.append((lo, lo + budget))
+                lo += budget
+        if bounds[-1] > lo:
+            ranges.append((lo, bounds[-1]))
+        return ranges
+    ranges = []
+    for m_start, m_end in mention_tokens:
+        first = bisect.bisect_right(sent_tok, m_start) - 1
+        last = bisect.bisect_right(sent_tok, max(m_start, m_end - 1)) - 1
+        window = None
+        for c in range(context, -1, -1):
+            lo, hi = bounds[max(0, first - c)], bounds[min(len(bounds) - 1, last + c + 1)]
+            if cost(lo, hi) <= budget:
+                window = (lo, hi)
+                break
+        if window is None:
+            half = max(0, (budget - 2 - (m_end - m_start)) // 2)
+            lo = max(0, m_start - half)
+            hi = min(n, lo + budget)
+            while hi > lo + 1 and cost(lo, hi) > budget:
+                hi -= 1
+            window = (lo, hi)
+        if ranges and window[0] < ranges[-1][1] and cost(ranges[-1][0], window[1]) <= budget:
+            ranges[-1] = (ranges[-1][0], max(ranges[-1][1], window[1]))
+        elif not ranges or window != ranges[-1]:
+            ranges.append(window)
+    return ranges
+
+
+@pytest.mark.parametrize(
+    ("text", "target"),
+    [
+        (_article(40)[0], "the new railway"),
+        (_article(40)[0].replace("weather", "railway"), "railway"),
+        (_article(30)[0], "nothing here"),
+        ("Russia " * 300, "Russia"),
+        ("Russia, Russia and Russia. " * 40 + "word " * 200 + "Russia.", "Russia"),
+        (" ".join(["word"] * 300 + ["Gazprom"] + ["word"] * 50) + ".", "Gazprom"),
+    ],
+)
+def test_linear_windowing_reproduces_the_former_windows_exactly(base_classifier, text, target):
+    from model.encoding import _mention_token_ranges, _window_token_ranges
+    from model.text import find_mentions
+
+    config = StanceConfig(max_length=64, max_windows=1000)
+    encoder = QueryEncoder(base_classifier.tokenizer, config)
+    _, offsets = encoder._encode(text)
+    tokens = _mention_token_ranges(find_mentions(text, target), offsets)
+    budget = 64 - encoder.num_special - len(encoder._ids(target))
+    expected = _reference_windows(text, offsets, tokens, budget, 1)
+    assert _window_token_ranges(text, offsets, tokens, budget, 1, 1000) == expected
+    # With a cap, the first max_windows are the same; one extra says "there is more".
+    capped = _window_token_ranges(text, offsets, tokens, budget, 1, 3)
+    assert capped[:3] == expected[:3]
+    assert len(capped) == min(len(expected), 4)
+
+
+ADVERSARIAL = [
+    # (text, target, windows' character spans, warning)
+    (
+        "Russia " * 14285,
+        "Russia",
+        [(7 * k, 139 + 7 * k) for k in range(16)],
+        "the target is mentioned 14285 times; only the first 16 windows were scored (the "
+        "first 35 mentions, up to character 244); split the text to score the rest",
+    ),
+    (
+        "." * 100_000,
+        "Russia",
+        [(60 * k, 60 * (k + 1)) for k in range(16)],
+        "the text needs more than 16 windows; only the first 16 were scored (up to character "
+        "960); split the text to score the rest",
+    ),
+    (
+        "!?" * 50_000,
+        "Russia",
+        [(60 * k, 60 * (k + 1)) for k in range(16)],
+        "the text needs more than 16 windows; only the first 16 were scored (up to character "
+        "960); split the text to score the rest",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "target", "spans", "warning"), ADVERSARIAL)
+def test_adversarial_texts_are_encoded_fast_with_a_warning(
+    base_classifier, text, target, spans, warning
+):
+    import time
+
+    encoder = QueryEncoder(base_classifier.tokenizer, StanceConfig(max_length=64))
+    started = time.perf_counter()
+    enc = encoder.encode(StanceQuery(text=text, target=target))
+    elapsed = time.perf_counter() - started
+    assert elapsed < 1.0, f"{elapsed:.2f} s of model-free work"
+    assert [(w.start, w.end) for w in enc.windows] == spans
+    assert enc.warnings == (warning,)
+    assert all(len(w.input_ids) <= 64 for w in enc.windows)
+
+
+def test_a_text_within_max_windows_has_no_warning(base_classifier):
+    encoder = QueryEncoder(base_classifier.tokenizer, StanceConfig(max_length=64))
+    enc = encoder.encode(StanceQuery(text="Russia " * 20, target="Russia"))
+    assert len(enc.windows) == 1 and enc.warnings == ()

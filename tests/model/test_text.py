@@ -194,3 +194,22 @@ def test_special_characters_are_escaped() -> None:
 )
 def test_no_match_returns_empty_list(text: str, target: str) -> None:
     assert find_mentions(text, target) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("." * 100_000, [(0, 100_000)]),
+        ("!?" * 50_000 + " Next one.", [(0, 100_000), (100_001, 100_010)]),
+        ("Wait" + "." * 50_000 + "\u201d" * 50_000 + " Then.", [(0, 100_004), (100_005, 100_010)]),
+        (" " * 50_000 + "a" + " " * 50_000, [(50_000, 50_001)]),
+    ],
+)
+def test_long_runs_of_punctuation_or_space_split_in_linear_time(text, expected) -> None:
+    # A regex that backtracks over a run retried from each of its positions took minutes here.
+    import time
+
+    started = time.perf_counter()
+    spans = [(s.start, s.end) for s in split_sentences(text)]
+    assert time.perf_counter() - started < 0.5
+    assert spans == expected
