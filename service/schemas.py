@@ -8,10 +8,12 @@ yields an error entry for that item and the rest of the batch still succeeds.
 from __future__ import annotations
 
 import os
+import re
 from typing import Annotated, Any
 
 import bentoml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 
 def _env_int(name: str, default: int) -> int:
@@ -35,6 +37,38 @@ MAX_ID_CHARS = 200
 MAX_BATCH_ITEMS = _env_int("STANCE_MAX_BATCH_ITEMS", 256)
 MAX_TARGETS = _env_int("STANCE_MAX_TARGETS", 32)
 MAX_ARTICLE_CHARS = _env_int("STANCE_MAX_ARTICLE_CHARS", 1_000_000)
+# HTTP limits, enforced by service/middleware.py before a request reaches an endpoint.
+MAX_BODY_BYTES = _env_int("STANCE_MAX_BODY_BYTES", 2_000_000)
+# A request body must have fully arrived this many seconds after its headers (408 otherwise).
+BODY_TIMEOUT_S = _env_int("STANCE_BODY_TIMEOUT_S", 10)
+# Requests being computed at once (429 beyond); counted only once the body has arrived, so
+# connections that send a partial body or nothing cannot use it up.
+MAX_CONCURRENCY = _env_int("STANCE_MAX_CONCURRENCY", 256)
+# Slow uploads (a body still arriving after 0.1 s) at once from one client address (429
+# beyond): a client cannot hold thousands of half-sent bodies for BODY_TIMEOUT_S each.
+MAX_SLOW_UPLOADS_PER_CLIENT = _env_int("STANCE_MAX_SLOW_UPLOADS_PER_CLIENT", 16)
+
+# White space, control characters (NUL...) and invisible format characters (zero-width
+# space/joiners, word joiner, BOM, bidi marks): a text made only of these says nothing.
+_INVISIBLE = re.compile(
+    r"[\s\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]*+"
+)
+
+
+def is_blank(value: str) -> bool:
+    """True when ``value`` has no visible character (empty, white space, NUL, zero-width)."""
+    return _INVISIBLE.fullmatch(value) is not None
+
+
+def _visible(value: str) -> str:
+    if is_blank(value):
+        raise PydanticCustomError(
+            "blank",
+            "must contain visible characters; found only white space, control or zero-width "
+            "characters",
+        )
+    return value
+
 
 EXAMPLE_TEXT = (
     "President Aliyev said the performance of the Russian peacekeepers can be considered "
@@ -43,6 +77,7 @@ EXAMPLE_TEXT = (
 
 Text = Annotated[
     str,
+    AfterValidator(_visible),
     Field(
         min_length=1,
         max_length=MAX_TEXT_CHARS,
@@ -52,6 +87,7 @@ Text = Annotated[
 ]
 Target = Annotated[
     str,
+    AfterValidator(_visible),
     Field(
         min_length=1,
         max_length=MAX_TARGET_CHARS,
@@ -111,6 +147,7 @@ class AnalyzeArticleRequest(Strict):
 
     text: Annotated[
         str,
+        AfterValidator(_visible),
         Field(
             min_length=1,
             max_length=MAX_ARTICLE_CHARS,
@@ -198,6 +235,23 @@ class BatchOut(BaseModel):
     results: list[PredictionOut]
 
 
+class ErrorDetail(BaseModel):
+    """What went wrong: a stable type, a message saying how to fix it, the field at fault."""
+
+    type: str = Field(description="Stable word: validation_error, payload_too_large, ...")
+    message: str = Field(description="What was found and how to fix it.")
+    field: str | None = Field(
+        description="Dotted path of the request field at fault (items.3.target); null when "
+        "the request as a whole is."
+    )
+
+
+class ErrorOut(BaseModel):
+    """The body of every error response (4xx and 5xx) of every endpoint."""
+
+    error: ErrorDetail
+
+
 class ModelInfo(BaseModel):
     """What model is being served."""
 
@@ -215,11 +269,11 @@ class ModelInfo(BaseModel):
 
 def item_error(item: BatchItem) -> str | None:
     """Why a batch item cannot be scored, or None when it can."""
-    if not item.text.strip():
+    if is_blank(item.text):
         return "text: must be a non-empty string"
     if len(item.text) > MAX_TEXT_CHARS:
         return f"text: {len(item.text)} characters is over the limit of {MAX_TEXT_CHARS}"
-    if not item.target.strip():
+    if is_blank(item.target):
         return "target: must be a non-empty string"
     if len(item.target) > MAX_TARGET_CHARS:
         return f"target: {len(item.target)} characters is over the limit of {MAX_TARGET_CHARS}"
@@ -239,4 +293,7 @@ def limits() -> dict[str, int]:
         "max_batch_items": MAX_BATCH_ITEMS,
         "max_targets": MAX_TARGETS,
         "max_article_chars": MAX_ARTICLE_CHARS,
+        "max_body_bytes": MAX_BODY_BYTES,
+        "body_timeout_s": BODY_TIMEOUT_S,
+        "max_concurrency": MAX_CONCURRENCY,
     }

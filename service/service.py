@@ -11,7 +11,12 @@ from environment variables read when the service module is imported by the serve
     STANCE_NUM_THREADS     cores for inference (default: the physical cores)
     STANCE_API_KEY         when set, every endpoint except health checks needs it
     STANCE_MAX_BODY_BYTES  larger request bodies get 413 (default 2,000,000)
-    STANCE_MAX_TEXT_CHARS, STANCE_MAX_BATCH_ITEMS, ...  limits (see service/schemas.py)
+    STANCE_MAX_TEXT_CHARS, STANCE_MAX_BATCH_ITEMS, STANCE_BODY_TIMEOUT_S,
+    STANCE_MAX_CONCURRENCY, ...  limits (see service/schemas.py)
+
+Every error response has one shape, ``{"error": {"type", "message", "field"}}``
+(service/errors.py); the checks at the edge (body, size, content type, concurrency) are in
+service/middleware.py.
 """
 
 from __future__ import annotations
@@ -30,10 +35,10 @@ from starlette.routing import Route
 
 from model.types import QueryError, StancePrediction, StanceQuery
 from service.batcher import ContinuousBatcher
+from service.errors import install_log_filter
 from service.middleware import StanceMiddleware
 from service.schemas import (
     MAX_ARTICLE_CHARS,
-    MAX_TEXT_CHARS,
     AnalyzeArticleRequest,
     BatchOut,
     ModelInfo,
@@ -69,6 +74,7 @@ def _configure_logging() -> None:
         root.addHandler(handler)
         root.setLevel(logging.INFO)
         root.propagate = False
+    install_log_filter()
 
 
 _configure_logging()
@@ -80,7 +86,9 @@ def _out(pred: StancePrediction, tag: str) -> PredictionOut:
 
 @bentoml.service(
     name="stance",
-    traffic={"timeout": 120, "max_concurrency": 256},
+    # No BentoML max_concurrency: StanceMiddleware counts requests only once their body has
+    # arrived, so stalled uploads cannot take every slot (service/middleware.py).
+    traffic={"timeout": 120},
     http={"cors": {"enabled": False}},
 )
 class StanceService:
@@ -122,7 +130,6 @@ class StanceService:
         """Stance toward one target: label, calibrated probabilities and evidence."""
         req = PredictRequest(**request)
         query = StanceQuery(text=req.text, target=req.target, speaker=req.speaker, id=req.id)
-        _check_blank(query)
         (pred,) = await self._predict([query])
         return _out(pred, self.tag)
 
@@ -134,8 +141,6 @@ class StanceService:
             StanceQuery(text=req.text, target=t, speaker=req.speaker, id=req.id)
             for t in req.targets
         ]
-        for q in queries:
-            _check_blank(q)
         preds = await self._predict(queries)
         return PredictTargetsOut(id=req.id, results=[_out(p, self.tag) for p in preds])
 
@@ -164,8 +169,6 @@ class StanceService:
         from model.article import analyze_article
 
         req = AnalyzeArticleRequest(**request)
-        if not req.text.strip():
-            raise InvalidArgument("text: must contain non-whitespace characters")
         classifier = self.classifier
 
         def run() -> dict[str, Any]:
@@ -202,16 +205,6 @@ class StanceService:
         )
 
 
-def _check_blank(query: StanceQuery) -> None:
-    """Whitespace-only text or target passes min_length but is still empty: 400."""
-    if not query.text.strip():
-        raise InvalidArgument("text: must contain non-whitespace characters")
-    if not query.target.strip():
-        raise InvalidArgument("target: must contain non-whitespace characters")
-    if len(query.text) > MAX_TEXT_CHARS:  # pragma: no cover - schema enforces it first
-        raise InvalidArgument(f"text: over the limit of {MAX_TEXT_CHARS} characters")
-
-
 def _backend_kwargs() -> dict[str, Any]:
     """Backend and parallel mode for StanceClassifier.load."""
     return {"backend": BACKEND, "parallel": PARALLEL}
@@ -233,5 +226,4 @@ _service.mount_asgi_app(
 _service.add_asgi_middleware(
     StanceMiddleware,
     api_key=os.environ.get("STANCE_API_KEY") or None,
-    max_body_bytes=int(os.environ.get("STANCE_MAX_BODY_BYTES", "2000000")),
 )

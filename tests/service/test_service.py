@@ -197,14 +197,52 @@ def test_model_info_by_get_and_health_endpoints(servers):
         ("/predict_targets", {"text": "abc", "targets": []}, "targets"),
         ("/predict_batch", {"items": []}, "items"),
         ("/predict_batch", {"items": [{"text": "a", "target": "b"}] * 41}, "items"),
-        ("/predict_batch", {"items": [{"text": "a"}]}, "target"),
-        ("/predict_batch", {"items": [{"text": "a", "target": "b", "extra": 1}]}, "extra"),
+        ("/predict_batch", {"items": [{"text": "a"}]}, "items.0.target"),
+        ("/predict_batch", {"items": [{"text": "a", "target": "b", "extra": 1}]}, "items.0.extra"),
     ],
 )
 def test_invalid_requests_are_4xx_naming_the_field(servers, path, body, field):
     r = _post(servers["open"], path, body)
     assert r.status_code == 400, r.text
-    assert field in r.text
+    error = _error(r)
+    assert error["type"] == "validation_error"
+    assert error["field"] == field
+    assert error["message"].startswith(f"{field}: "), error
+
+
+def _error(r: httpx.Response) -> dict:
+    """The one error shape of every endpoint: {"error": {"type", "message", "field"}}."""
+    body = r.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"type", "message", "field"}, body
+    return body["error"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "message"),
+    [
+        (
+            {"text": "\u0000\u0000\u200b", "target": "x"},
+            "text",
+            "text: must contain visible characters; found only white space, control or "
+            "zero-width characters",
+        ),
+        (
+            {"text": "abc", "target": " \u200d "},
+            "target",
+            "target: must contain visible characters; found only white space, control or "
+            "zero-width characters",
+        ),
+        (
+            {"target": "x"},
+            "text",
+            "text: Field required",
+        ),
+    ],
+)
+def test_blank_or_missing_fields_are_400_with_exact_messages(servers, body, field, message):
+    r = _post(servers["open"], "/predict", body)
+    assert r.status_code == 400
+    assert _error(r) == {"type": "validation_error", "message": message, "field": field}
 
 
 def test_invalid_json_is_400_not_500(servers):
@@ -215,14 +253,44 @@ def test_invalid_json_is_400_not_500(servers):
         timeout=30,
     )
     assert r.status_code == 400
-    assert "Invalid JSON" in r.text
+    assert _error(r)["message"].startswith("the request body is not valid JSON: ")
 
 
 def test_oversized_body_is_413(servers):
     body = {"items": [{"text": "z" * 4000, "target": "t"}] * 40}
     r = _post(servers["open"], "/predict_batch", body)
     assert r.status_code == 413
-    assert "request body is larger than 150000 bytes" in r.json()["error"]
+    assert _error(r) == {
+        "type": "payload_too_large",
+        "message": "request body is larger than 150000 bytes; split the batch or raise "
+        "STANCE_MAX_BODY_BYTES",
+        "field": None,
+    }
+
+
+@pytest.mark.parametrize("path", ["/predict", "/predict_targets", "/predict_batch", "/model"])
+def test_hostile_requests_are_4xx_in_the_one_shape_on_every_endpoint(servers, path):
+    url = f"{servers['open']}{path}"
+
+    def chunks():
+        for _ in range(200):
+            yield b"z" * 1000
+
+    cases = [
+        (httpx.post(url, content=chunks(), headers={"content-type": "application/json"}), 413),
+        (httpx.post(url, content=b"{}", headers={"content-type": "multipart/form-data"}), 415),
+        (httpx.post(url, content=b'{"text": "a"}', headers={"content-type": "text/plain"}), 415),
+        (
+            httpx.post(
+                url, content=b'{"a": 1, "a": 2}', headers={"content-type": "application/json"}
+            ),
+            400,
+        ),
+        (httpx.put(url, json={}), 405),
+    ]
+    for r, status in cases:
+        assert r.status_code == status, (r.status_code, r.text)
+        _error(r)
 
 
 def test_api_key_required_except_health(servers):
@@ -315,4 +383,18 @@ def test_analyze_article_returns_attributed_stances_with_offsets(servers):
 def test_analyze_article_rejects_blank_text(servers):
     r = _post(servers["open"], "/analyze_article", {"text": "   \n  "})
     assert r.status_code == 400
-    assert "text" in r.text
+    assert _error(r)["field"] == "text"
+
+
+def test_client_errors_log_one_line_and_no_traceback(servers):
+    log = servers["logs"] / "open.log"
+    before = log.read_text()
+    r = _post(
+        servers["open"], "/predict", {"text": "", "target": "x"}, headers={"X-Request-ID": "bad-1"}
+    )
+    assert r.status_code == 400
+    time.sleep(0.5)
+    new = log.read_text()[len(before) :]
+    assert "Traceback" not in new and "ERROR" not in new, new
+    ours = [line for line in new.splitlines() if '"request_id": "bad-1"' in line]
+    assert len(ours) == 1 and "WARNING" in ours[0], new
