@@ -21,9 +21,11 @@ service/middleware.py.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import bentoml
@@ -34,7 +36,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from model.types import QueryError, StancePrediction, StanceQuery
-from service.batcher import ContinuousBatcher
+from service.batcher import BlockingPredictor, ContinuousBatcher
 from service.errors import install_log_filter
 from service.middleware import StanceMiddleware
 from service.schemas import (
@@ -56,9 +58,13 @@ BACKEND = os.environ.get("STANCE_BACKEND", "auto")
 # Most HTTP traffic is lone requests of one short window: split each operation over the
 # cores (lowest latency); a burst is merged into bigger calls by the batcher anyway.
 PARALLEL = os.environ.get("STANCE_PARALLEL", "ops")
-# The model computes on one thread pool; beyond this many queries per model call the
-# latency of the callers in the batch grows without a throughput gain on 2 cores.
-MAX_ITEMS_PER_CALL = 64
+# The model computes on one thread pool; beyond this many windows per model call the
+# latency of the callers in the batch grows without a throughput gain on 2 cores. Bounding
+# a call also bounds how long a lone request waits behind a big one (service/batcher.py).
+MAX_WINDOWS_PER_CALL = 64
+# Characters of text per window, roughly (128 word pieces of news text, query included):
+# turns a query into its expected windows, the batcher's measure of work.
+CHARS_PER_WINDOW = 400
 logger = logging.getLogger("stance.service")
 
 
@@ -106,9 +112,15 @@ class StanceService:
         from model.classifier import StanceClassifier
 
         self.classifier = StanceClassifier.load(stored.path, **_backend_kwargs())
+        max_windows = self.classifier.config.max_windows
         self.batcher: ContinuousBatcher[StanceQuery, StancePrediction] = ContinuousBatcher(
-            self._predict_many, max_items=MAX_ITEMS_PER_CALL
+            self._predict_many,
+            max_cost=MAX_WINDOWS_PER_CALL,
+            cost=lambda q: min(max_windows, 1 + len(q.text) // CHARS_PER_WINDOW),
         )
+        # Article analyses run their (pure Python) parsing here, their model calls through
+        # the batcher: the model thread stays free for other requests in between.
+        self.article_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="stance-article")
         logger.info(
             "loaded model %s (backend %s, parallel %s)",
             self.tag,
@@ -169,18 +181,22 @@ class StanceService:
         from model.article import analyze_article
 
         req = AnalyzeArticleRequest(**request)
-        classifier = self.classifier
+        loop = asyncio.get_running_loop()
+        model = BlockingPredictor(self.batcher, loop, self.classifier.labels)
 
         def run() -> dict[str, Any]:
             analysis = analyze_article(
-                req.text, classifier, targets=req.targets, max_chars=MAX_ARTICLE_CHARS
+                req.text, model, targets=req.targets, max_chars=MAX_ARTICLE_CHARS
             )
             return analysis.to_dict()
 
         try:
-            result = await self.batcher.run_exclusive(run)
+            result = await loop.run_in_executor(self.article_pool, run)
         except QueryError as err:
             raise InvalidArgument(str(err)) from None
+        except asyncio.CancelledError:  # the client went away: stop at the next model call
+            model.cancel()
+            raise
         return {"id": req.id, "model": self.tag, **result}
 
     @bentoml.api(route="/model")
