@@ -13,7 +13,7 @@ In order, for each HTTP request:
 4. the concurrency limit (429), taken only now: half-sent bodies and idle connections cannot
    use it up;
 5. the endpoint, cancelled when the client disconnects before the answer (its queries leave
-   the model queue unrun);
+   the model queue unrun) or when it runs past ``request_timeout_s`` (504);
 6. every error response, from here or from inside (BentoML, Starlette, an endpoint),
    rewritten into the one error shape of service/errors.py.
 
@@ -39,6 +39,7 @@ from service.schemas import (
     MAX_BODY_BYTES,
     MAX_CONCURRENCY,
     MAX_SLOW_UPLOADS_PER_CLIENT,
+    REQUEST_TIMEOUT_S,
 )
 
 Scope = MutableMapping[str, Any]
@@ -88,6 +89,8 @@ class StanceMiddleware:
         body_timeout_s: a body must have arrived this long after the headers (408).
         max_concurrency: requests past the body stage at once (429 beyond).
         max_slow_uploads_per_client: slow uploads at once per client address (429 beyond).
+        request_timeout_s: an endpoint still running this long after the body arrived is
+            cancelled (504).
     """
 
     def __init__(
@@ -98,6 +101,7 @@ class StanceMiddleware:
         body_timeout_s: float = BODY_TIMEOUT_S,
         max_concurrency: int = MAX_CONCURRENCY,
         max_slow_uploads_per_client: int = MAX_SLOW_UPLOADS_PER_CLIENT,
+        request_timeout_s: float = REQUEST_TIMEOUT_S,
     ) -> None:
         self.app = app
         self.api_key = api_key or None
@@ -105,6 +109,7 @@ class StanceMiddleware:
         self.body_timeout_s = body_timeout_s
         self.max_concurrency = max_concurrency
         self.max_slow_uploads_per_client = max_slow_uploads_per_client
+        self.request_timeout_s = request_timeout_s
         self.active = 0  # requests past the body stage (one event loop: a plain counter)
         self._slow: collections.Counter[str] = collections.Counter()
 
@@ -235,13 +240,22 @@ class StanceMiddleware:
 
         watcher = asyncio.ensure_future(watch())
         try:
-            await app_task
-        except asyncio.CancelledError:
-            current = asyncio.current_task()
-            if gone.is_set() and not reply.complete and not (current and current.cancelling()):
+            done, _ = await asyncio.wait({app_task}, timeout=self.request_timeout_s)
+            if not done:
+                app_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await app_task
+                if not reply.started:
+                    raise _Reject(
+                        504,
+                        f"the request took longer than {self.request_timeout_s:g} s and was "
+                        "stopped; send less text per request",
+                    )
+                return
+            if app_task.cancelled():  # by the watcher: the client left, nobody to answer
                 record["status"] = 499
                 return
-            raise
+            app_task.result()  # the app's own exception, if any, goes up as before
         finally:
             watcher.cancel()
             if not app_task.done():
@@ -277,6 +291,7 @@ class _Replier:
         self.request_id = request_id.encode()
         self.record = record
         self.normalise_errors = normalise_errors
+        self.started = False
         self.complete = False
         self._held: Message | None = None
         self._chunks: list[bytes] = []
@@ -288,6 +303,7 @@ class _Replier:
     async def send(self, message: Message) -> None:
         """Forward ``message``; error responses are held until their body is complete."""
         if message["type"] == "http.response.start":
+            self.started = True
             self.record["status"] = message["status"]
             if message["status"] >= 400 and self.normalise_errors:
                 self._held = message

@@ -47,12 +47,20 @@ MAX_CONCURRENCY = _env_int("STANCE_MAX_CONCURRENCY", 256)
 # Slow uploads (a body still arriving after 0.1 s) at once from one client address (429
 # beyond): a client cannot hold thousands of half-sent bodies for BODY_TIMEOUT_S each.
 MAX_SLOW_UPLOADS_PER_CLIENT = _env_int("STANCE_MAX_SLOW_UPLOADS_PER_CLIENT", 16)
+# An endpoint still running this long after its body arrived is cancelled (504); BentoML's
+# own timeout (the service's traffic timeout) is set above it, so this one always answers.
+REQUEST_TIMEOUT_S = _env_int("STANCE_REQUEST_TIMEOUT_S", 100)
 
 # White space, control characters (NUL...) and invisible format characters (zero-width
 # space/joiners, word joiner, BOM, bidi marks): a text made only of these says nothing.
 _INVISIBLE = re.compile(
     r"[\s\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]*+"
 )
+
+
+# The same rule for the OpenAPI document (JSON Schema "pattern": at least one visible char).
+VISIBLE_PATTERN = r"[^\s\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]"
+_VISIBLE_SCHEMA: dict[str, Any] = {"pattern": VISIBLE_PATTERN}
 
 
 def is_blank(value: str) -> bool:
@@ -81,6 +89,7 @@ Text = Annotated[
     Field(
         min_length=1,
         max_length=MAX_TEXT_CHARS,
+        json_schema_extra=_VISIBLE_SCHEMA,
         description=f"A sentence, quote or whole article (1 to {MAX_TEXT_CHARS} characters).",
         examples=[EXAMPLE_TEXT],
     ),
@@ -91,6 +100,7 @@ Target = Annotated[
     Field(
         min_length=1,
         max_length=MAX_TARGET_CHARS,
+        json_schema_extra=_VISIBLE_SCHEMA,
         description=f"The entity or topic (1 to {MAX_TARGET_CHARS} characters).",
         examples=["Russian peacekeepers"],
     ),
@@ -151,6 +161,7 @@ class AnalyzeArticleRequest(Strict):
         Field(
             min_length=1,
             max_length=MAX_ARTICLE_CHARS,
+            json_schema_extra=_VISIBLE_SCHEMA,
             description=f"The article as scraped, noise included (1 to {MAX_ARTICLE_CHARS} chars).",
             examples=[EXAMPLE_TEXT],
         ),
@@ -193,8 +204,14 @@ class PredictBatchRequest(Strict):
     ]
 
 
+# Responses carry every field (null when empty): the spec marks them all required.
+_ALWAYS_SENT = ConfigDict(json_schema_serialization_defaults_required=True)
+
+
 class EvidenceOut(BaseModel):
     """A window of the input that drove the decision (character offsets into the input)."""
+
+    model_config = _ALWAYS_SENT
 
     text: str
     start: int
@@ -205,6 +222,8 @@ class EvidenceOut(BaseModel):
 
 class PredictionOut(BaseModel):
     """The stance toward one target; ``error`` is set (and the rest empty) for a bad item."""
+
+    model_config = _ALWAYS_SENT
 
     id: str | None = None
     target: str | None = None
@@ -225,6 +244,8 @@ class PredictionOut(BaseModel):
 class PredictTargetsOut(BaseModel):
     """One result per requested target, in order."""
 
+    model_config = _ALWAYS_SENT
+
     id: str | None = None
     results: list[PredictionOut]
 
@@ -232,7 +253,28 @@ class PredictTargetsOut(BaseModel):
 class BatchOut(BaseModel):
     """One result per item, in order."""
 
+    model_config = _ALWAYS_SENT
+
     results: list[PredictionOut]
+
+
+class ArticleOut(BaseModel):
+    """An article's analysis (model/article/analyze.py, ArticleAnalysis.to_dict) plus id and
+    model. The nested records are described there; new keys may be added."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str | None
+    model: str
+    labels: list[str]
+    text_length: int
+    headline: list[int] | None
+    stances: list[dict[str, Any]]
+    speakers: list[dict[str, Any]]
+    targets: list[dict[str, Any]]
+    speeches: list[dict[str, Any]]
+    noise: list[dict[str, Any]]
+    warnings: list[str]
 
 
 class ErrorDetail(BaseModel):
@@ -254,6 +296,8 @@ class ErrorOut(BaseModel):
 
 class ModelInfo(BaseModel):
     """What model is being served."""
+
+    model_config = _ALWAYS_SENT
 
     tag: str
     labels: list[str]
@@ -296,4 +340,5 @@ def limits() -> dict[str, int]:
         "max_body_bytes": MAX_BODY_BYTES,
         "body_timeout_s": BODY_TIMEOUT_S,
         "max_concurrency": MAX_CONCURRENCY,
+        "request_timeout_s": REQUEST_TIMEOUT_S,
     }

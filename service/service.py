@@ -39,8 +39,10 @@ from model.types import QueryError, StancePrediction, StanceQuery
 from service.batcher import BlockingPredictor, ContinuousBatcher
 from service.errors import install_log_filter
 from service.middleware import StanceMiddleware
+from service.openapi import OpenAPIMiddleware
 from service.schemas import (
     MAX_ARTICLE_CHARS,
+    REQUEST_TIMEOUT_S,
     AnalyzeArticleRequest,
     BatchOut,
     ModelInfo,
@@ -94,7 +96,7 @@ def _out(pred: StancePrediction, tag: str) -> PredictionOut:
     name="stance",
     # No BentoML max_concurrency: StanceMiddleware counts requests only once their body has
     # arrived, so stalled uploads cannot take every slot (service/middleware.py).
-    traffic={"timeout": 120},
+    traffic={"timeout": REQUEST_TIMEOUT_S + 20},
     http={"cors": {"enabled": False}},
 )
 class StanceService:
@@ -239,7 +241,9 @@ _service: Any = StanceService
 _service.mount_asgi_app(
     Starlette(routes=[Route("/model", _get_model_info, methods=["GET"])]), path="/"
 )
+# The first added is the outermost: the edge checks (API key, access log) cover /docs.json.
 _service.add_asgi_middleware(
     StanceMiddleware,
     api_key=os.environ.get("STANCE_API_KEY") or None,
 )
+_service.add_asgi_middleware(OpenAPIMiddleware)

@@ -51,3 +51,73 @@ class Recording:
 def recording() -> type[Recording]:
     """The Recording engine wrapper (shared by the scoring test modules)."""
     return Recording
+
+
+class Served:
+    """A `bentoml serve service.service:StanceService` subprocess on 127.0.0.1 (free port)."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        import os
+        import socket
+        import subprocess
+        import sys
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = log
+        root = Path(__file__).resolve().parents[2]
+        self.proc = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "bentoml", "serve", "service.service:StanceService"),
+                *("--host", "127.0.0.1", "--port", str(port)),
+            ],
+            cwd=root,
+            env={**os.environ, **env, "BENTOML_DO_NOT_TRACK": "true"},
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait_ready(self, timeout: float = 180) -> None:
+        """Until /readyz answers 200 (RuntimeError with the log's tail otherwise)."""
+        import time
+
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited early:\n{self.log.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"server not ready in {timeout}s:\n{self.log.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL after 30 s."""
+        import subprocess
+
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+@pytest.fixture(scope="session")
+def served_tiny(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A live server on the untrained tiny model (schema and contract tests need no skill)."""
+    from model import StanceClassifier
+    from training.registry import register
+
+    tag = register(StanceClassifier.load(model_dir), {})
+    server = Served({"STANCE_MODEL_TAG": tag}, tmp_path_factory.mktemp("served") / "server.log")
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
