@@ -48,7 +48,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-HEALTH_PATHS = frozenset({"/livez", "/readyz", "/healthz", "/metrics"})
+HEALTH_PATHS = frozenset({"/livez", "/readyz", "/healthz"})
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 # A body still arriving after this long counts as a slow upload (real clients on a LAN send
 # a request in one go; only they are limited per client address).
