@@ -12,8 +12,9 @@ records their latency:
                   times, punctuation runs, ...) and texts of only NUL / zero-width chars
     stalled       300 uploads that send headers and part of the body, then stall,
                   plus 50 connections that send nothing
-    mixed         64 clients of /predict, /predict_targets, /predict_batch, with one
-                  ~900 KB article sent to /analyze_article in the middle
+    mixed         64 clients of /predict, /predict_targets, /predict_batch (each pausing
+                  ~--think-s between requests: ~16 requests/s, as in the issue's probe),
+                  with one ~900 KB article sent to /analyze_article in the middle
 
 Prints per phase the lone /predict p50/p99, the status and time of every adversarial
 request and of the article, the 5xx count of everything sent, and the server's peak RSS.
@@ -147,16 +148,17 @@ async def stalled(url: str, hold_s: float) -> dict[str, int]:
 
 
 async def mixed(
-    url: str, article: str, deadline: float
+    url: str, article: str, deadline: float, think_s: float
 ) -> tuple[dict[int, int], tuple[int, float], int]:
-    """64 clients until the article (sent after 5 s) is answered or ``deadline``."""
+    """64 clients (each waits ~``think_s`` between requests) until the article (sent after
+    5 s) is answered or ``deadline``."""
     statuses: dict[int, int] = {}
     done = asyncio.Event()
     rng = random.Random(3)
     bodies = [
         ("/predict", {"text": SENTENCE, "target": "the minister"}),
         ("/predict_targets", {"text": SENTENCE * 3, "targets": ["the minister", "work"]}),
-        ("/predict_batch", {"items": [{"text": SENTENCE, "target": "the mission"}] * 8}),
+        ("/predict_batch", {"items": [{"text": SENTENCE, "target": "the mission"}] * 4}),
     ]
     requests = 0
 
@@ -171,6 +173,7 @@ async def mixed(
                     code = 0
                 statuses[code] = statuses.get(code, 0) + 1
                 requests += 1
+                await asyncio.sleep(think_s * rng.uniform(0.5, 1.5))
 
     async def analyse() -> tuple[int, float]:
         await asyncio.sleep(5)
@@ -195,6 +198,9 @@ def main() -> None:
     parser.add_argument("--model", help="trained model folder (default: untrained MiniLM)")
     parser.add_argument("--article-kb", type=int, default=900, help="article size, KB")
     parser.add_argument("--max-seconds", type=int, default=420, help="hard stop for the run")
+    parser.add_argument(
+        "--think-s", type=float, default=4.0, help="mean pause of each of the 64 clients"
+    )
     opts = parser.parse_args()
     stop_at = time.time() + opts.max_seconds
     home = tempfile.mkdtemp(prefix="stance-hostile-bentoml-")
@@ -258,7 +264,7 @@ def main() -> None:
             phases.append(("stalled uploads", t0, time.time()))
             t0 = time.time()
             article = make_article(opts.article_kb * 1000)
-            mix = await mixed(url, article, stop_at - 5)
+            mix = await mixed(url, article, stop_at - 5, opts.think_s)
             phases.append(("64 clients + article", t0, time.time()))
             return adv, stall, mix
 

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import concurrent.futures
-import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -133,43 +131,3 @@ class ContinuousBatcher(Generic[Q, R]):
     def close(self) -> None:
         """Stop the worker thread (pending calls finish first)."""
         self._executor.shutdown(wait=True)
-
-
-class BlockingPredictor(Generic[Q, R]):
-    """``predict(items)`` that blocks, for code on a worker thread, and runs through the batcher.
-
-    analyze_article calls its model synchronously, many times per article; given this
-    instead of the classifier, its model calls interleave fairly with other requests instead
-    of holding the model for the whole article. ``cancel()`` (the request went away) makes
-    the call in progress and every later one raise ``concurrent.futures.CancelledError`` on
-    the worker thread, so the analysis stops at its next model call.
-    """
-
-    def __init__(
-        self,
-        batcher: ContinuousBatcher[Q, R],
-        loop: asyncio.AbstractEventLoop,
-        labels: Sequence[str],
-    ) -> None:
-        self.batcher = batcher
-        self.loop = loop
-        self.labels = tuple(labels)
-        self._lock = threading.Lock()
-        self._cancelled = False
-        self._current: concurrent.futures.Future[list[R]] | None = None
-
-    def predict(self, items: Sequence[Q]) -> list[R]:
-        """Results for ``items`` in order (call from a thread other than the loop's)."""
-        with self._lock:
-            if self._cancelled:
-                raise concurrent.futures.CancelledError
-            future = asyncio.run_coroutine_threadsafe(self.batcher.submit(items), self.loop)
-            self._current = future
-        return future.result()
-
-    def cancel(self) -> None:
-        """Stop: the items waiting in the batcher are dropped, later calls raise."""
-        with self._lock:
-            self._cancelled = True
-            if self._current is not None:
-                self._current.cancel()

@@ -49,7 +49,7 @@ MAX_CONCURRENCY = _env_int("STANCE_MAX_CONCURRENCY", 256)
 MAX_SLOW_UPLOADS_PER_CLIENT = _env_int("STANCE_MAX_SLOW_UPLOADS_PER_CLIENT", 16)
 # An endpoint still running this long after its body arrived is cancelled (504); BentoML's
 # own timeout (the service's traffic timeout) is set above it, so this one always answers.
-REQUEST_TIMEOUT_S = _env_int("STANCE_REQUEST_TIMEOUT_S", 100)
+REQUEST_TIMEOUT_S = _env_int("STANCE_REQUEST_TIMEOUT_S", 300)
 
 # White space, control characters (NUL...) and invisible format characters (zero-width
 # space/joiners, word joiner, BOM, bidi marks): a text made only of these says nothing.

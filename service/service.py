@@ -36,8 +36,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from model.types import QueryError, StancePrediction, StanceQuery
-from service.batcher import BlockingPredictor, ContinuousBatcher
 from service.errors import install_log_filter
+from service.frontend import BlockingPredictor, Frontend
 from service.middleware import StanceMiddleware
 from service.openapi import OpenAPIMiddleware
 from service.schemas import (
@@ -60,13 +60,10 @@ BACKEND = os.environ.get("STANCE_BACKEND", "auto")
 # Most HTTP traffic is lone requests of one short window: split each operation over the
 # cores (lowest latency); a burst is merged into bigger calls by the batcher anyway.
 PARALLEL = os.environ.get("STANCE_PARALLEL", "ops")
-# The model computes on one thread pool; beyond this many windows per model call the
-# latency of the callers in the batch grows without a throughput gain on 2 cores. Bounding
-# a call also bounds how long a lone request waits behind a big one (service/batcher.py).
-MAX_WINDOWS_PER_CALL = 64
-# Characters of text per window, roughly (128 word pieces of news text, query included):
-# turns a query into its expected windows, the batcher's measure of work.
-CHARS_PER_WINDOW = 400
+# Word pieces per model call (about 40 news sentences, or 16 full 128-piece windows):
+# beyond this the callers' latency grows without a throughput gain on 2 cores, and it bounds
+# how long a lone request waits behind a big one (service/frontend.py).
+MAX_TOKENS_PER_CALL = 2048
 logger = logging.getLogger("stance.service")
 
 
@@ -114,14 +111,9 @@ class StanceService:
         from model.classifier import StanceClassifier
 
         self.classifier = StanceClassifier.load(stored.path, **_backend_kwargs())
-        max_windows = self.classifier.config.max_windows
-        self.batcher: ContinuousBatcher[StanceQuery, StancePrediction] = ContinuousBatcher(
-            self._predict_many,
-            max_cost=MAX_WINDOWS_PER_CALL,
-            cost=lambda q: min(max_windows, 1 + len(q.text) // CHARS_PER_WINDOW),
-        )
+        self.frontend = Frontend(self.classifier, MAX_TOKENS_PER_CALL)
         # Article analyses run their (pure Python) parsing here, their model calls through
-        # the batcher: the model thread stays free for other requests in between.
+        # the frontend: the model thread stays free for other requests in between.
         self.article_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="stance-article")
         logger.info(
             "loaded model %s (backend %s, parallel %s)",
@@ -130,12 +122,9 @@ class StanceService:
             PARALLEL,
         )
 
-    def _predict_many(self, queries: list[StanceQuery]) -> list[StancePrediction]:
-        return self.classifier.predict(queries)
-
     async def _predict(self, queries: list[StanceQuery]) -> list[StancePrediction]:
         try:
-            return await self.batcher.submit(queries)
+            return await self.frontend.predict(queries)
         except QueryError as err:  # the schema limits make this rare; still a client error
             raise InvalidArgument(str(err)) from None
 
@@ -184,7 +173,7 @@ class StanceService:
 
         req = AnalyzeArticleRequest(**request)
         loop = asyncio.get_running_loop()
-        model = BlockingPredictor(self.batcher, loop, self.classifier.labels)
+        model = BlockingPredictor(self.frontend.predict, loop, self.classifier.labels)
 
         def run() -> dict[str, Any]:
             analysis = analyze_article(
