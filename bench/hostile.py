@@ -22,7 +22,8 @@ Targets (issue 16): 0 5xx; lone p99 < 1 s in every phase; each adversarial reque
 answered (or refused with a 4xx) in < 5 s.
 
 Without --model, an untrained MiniLM classifier (the tests' tiny-model recipe, max_length
-128) is served: the same compute as a trained one, meaningless labels. Loopback only;
+128, exported to ONNX as `stance up` does) is served: the same compute as a trained one,
+meaningless labels. Loopback only;
 every loop is bounded and the run stops by itself after --max-seconds at most.
 """
 
@@ -205,18 +206,22 @@ def main() -> None:
     stop_at = time.time() + opts.max_seconds
     home = tempfile.mkdtemp(prefix="stance-hostile-bentoml-")
     env = {**os.environ, "BENTOML_HOME": home, "BENTOML_DO_NOT_TRACK": "true"}
-    load = (
-        f"StanceClassifier.load({opts.model!r})"
+    # Without a model: a fresh MiniLM, exported to ONNX like the default `stance up` preset
+    # (the server's backend "auto" then serves ONNX, as it would a trained model).
+    folder = opts.model or str(Path(home) / "untrained")
+    build = (
+        ""
         if opts.model
-        else "StanceClassifier.from_base(StanceConfig())"
+        else f"c = StanceClassifier.from_base(StanceConfig()); c.save({folder!r}); "
+        f"c.export({folder!r}, backends=('onnx',)); "
     )
     reg = (
         "from model import StanceClassifier, StanceConfig; from training.registry import "
-        f"register; print(register({load}, {{}}))"
+        f"register; {build}print(register(StanceClassifier.load({folder!r}), {{}}))"
     )
     tag = subprocess.check_output([sys.executable, "-c", reg], cwd=ROOT, env=env, text=True)
     env["STANCE_MODEL_TAG"] = tag.strip().splitlines()[-1]
-    which = opts.model or "untrained MiniLM (tests' tiny-model recipe, max_length 128)"
+    which = opts.model or "untrained MiniLM (tests' tiny-model recipe, max_length 128), ONNX"
     url = f"http://127.0.0.1:{free_port()}"
     log = open(Path(home) / "serve.log", "wb")  # noqa: SIM115 - closed at the end
     server = subprocess.Popen(

@@ -6,8 +6,9 @@ idle, a request runs at once; while the model is busy, arriving requests queue u
 next model call takes from all of them. A lone caller therefore pays only its own compute,
 and concurrent callers share batches exactly when batching helps.
 
-Fair: a model call holds at most ``max_cost`` units of work (``cost(item)``, e.g. windows),
-and every waiting request gets a share of each call before any request gets more. A large
+Fair: a model call holds at most ``max_cost`` units of work (``cost(item)``, e.g. word
+pieces), and every waiting request gets a share of each call before any request gets more
+(the requests with the least work left first, when not all fit). A large
 request (a 256-query batch, the queries of a whole-article analysis) is thus split over
 several calls, and a lone request that arrives meanwhile waits for at most the call in
 progress. A request whose caller went away (its future cancelled: client disconnect,
@@ -33,6 +34,7 @@ class _Pending(Generic[Q, R]):
 
     items: Sequence[Q]
     future: asyncio.Future[list[R]]
+    cost_left: int  # of the items not sent yet
     sent: int = 0
     results: list[R] = field(default_factory=list)
 
@@ -71,7 +73,8 @@ class ContinuousBatcher(Generic[Q, R]):
         if not items:
             return []
         loop = asyncio.get_running_loop()
-        pending: _Pending[Q, R] = _Pending(items, loop.create_future())
+        cost_left = sum(max(1, self.cost(item)) for item in items)
+        pending: _Pending[Q, R] = _Pending(items, loop.create_future(), cost_left)
         self._queue.append(pending)
         if self._worker is None or self._worker.done():
             self._worker = loop.create_task(self._drain())
@@ -81,14 +84,18 @@ class ContinuousBatcher(Generic[Q, R]):
         """(request, how many of its items) for the next call, in queue order.
 
         Pass 1 gives every waiting request up to its share (max_cost / requests, at least
-        one item); pass 2 fills what is left of max_cost in queue order.
+        one item), the requests with the least work left first: when more requests wait
+        than one call holds, the lone short ones go first and a big job takes what is
+        left. Pass 2 fills what is left of max_cost in queue order.
         """
         waiting = [p for p in self._queue if not p.future.done()]
         share = max(1, self.max_cost // max(1, len(waiting)))
         take = [0] * len(waiting)
         budget = self.max_cost
-        for limit in (share, None):
-            for k, p in enumerate(waiting):
+        least_work_first = sorted(range(len(waiting)), key=lambda k: waiting[k].cost_left)
+        for limit, order in ((share, least_work_first), (None, range(len(waiting)))):
+            for k in order:
+                p = waiting[k]
                 spent = 0
                 while p.sent + take[k] < len(p.items):
                     c = max(1, self.cost(p.items[p.sent + take[k]]))
@@ -111,6 +118,7 @@ class ContinuousBatcher(Generic[Q, R]):
             plan = self._plan()
             flat = [item for p, n in plan for item in p.items[p.sent : p.sent + n]]
             for p, n in plan:
+                p.cost_left -= sum(max(1, self.cost(item)) for item in p.items[p.sent : p.sent + n])
                 p.sent += n
             try:
                 results = await loop.run_in_executor(self._executor, self.fn, flat)

@@ -60,10 +60,10 @@ BACKEND = os.environ.get("STANCE_BACKEND", "auto")
 # Most HTTP traffic is lone requests of one short window: split each operation over the
 # cores (lowest latency); a burst is merged into bigger calls by the batcher anyway.
 PARALLEL = os.environ.get("STANCE_PARALLEL", "ops")
-# Word pieces per model call (about 40 news sentences, or 16 full 128-piece windows):
-# beyond this the callers' latency grows without a throughput gain on 2 cores, and it bounds
-# how long a lone request waits behind a big one (service/frontend.py).
-MAX_TOKENS_PER_CALL = 2048
+# Word pieces per model call (about 20 news sentences, or 8 full 128-piece windows): large
+# enough for full-speed matrix products on 2 cores, small enough that a lone request waits
+# behind a big one for one short call at most (service/frontend.py).
+MAX_TOKENS_PER_CALL = 1024
 logger = logging.getLogger("stance.service")
 
 

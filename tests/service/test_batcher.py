@@ -134,3 +134,28 @@ def test_an_error_reaches_every_caller_of_the_failing_call_only() -> None:
         assert await batcher.submit([4]) == [40]
 
     asyncio.run(main())
+
+
+def test_when_not_all_fit_the_requests_with_least_work_left_go_first() -> None:
+    async def main() -> None:
+        model = Model(hold_first=True)
+        batcher = ContinuousBatcher(model, max_cost=4)
+        first = asyncio.ensure_future(batcher.submit([0]))
+        await _started(model)
+        big = asyncio.ensure_future(batcher.submit(list(range(100, 110))))
+        lone = [asyncio.ensure_future(batcher.submit([k])) for k in range(1, 6)]
+        await asyncio.sleep(0.01)
+        model.release.set()
+        assert [await f for f in lone] == [[10], [20], [30], [40], [50]]
+        assert await big == [i * 10 for i in range(100, 110)]
+        assert await first == [0]
+        # Six requests, four places: the four oldest one-item requests first; then the last
+        # one and the job's share (4 // 2 = 2), the job filling the rest; then the job alone.
+        assert model.calls[1:] == [
+            [1, 2, 3, 4],
+            [100, 101, 102, 5],
+            [103, 104, 105, 106],
+            [107, 108, 109],
+        ]
+
+    asyncio.run(main())

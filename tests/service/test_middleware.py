@@ -78,6 +78,7 @@ def _app() -> Any:
         body_timeout_s=1,
         max_concurrency=2,
         max_slow_uploads_per_client=3,
+        request_timeout_s=2,
     )
 
 
@@ -318,3 +319,17 @@ def test_one_warning_line_per_client_error(server, caplog):
     assert len(lines) == 1 and lines[0].levelname == "WARNING" and not lines[0].exc_info
     record = json.loads(lines[0].getMessage())
     assert record["status"] == 400 and record["error"]["type"] == "bad_request"
+
+
+def test_a_request_past_the_timeout_is_cancelled_and_answered_504(server):
+    before = STUB.cancelled
+    started = time.monotonic()
+    r = httpx.post(_url(server, "/wait"), json={}, timeout=10)
+    assert 1.9 < time.monotonic() - started < 5
+    assert r.status_code == 504
+    assert _error(r) == {
+        "type": "timeout",
+        "message": "the request took longer than 2 s and was stopped; send less text per request",
+        "field": None,
+    }
+    assert STUB.cancelled == before + 1
