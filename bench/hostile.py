@@ -165,12 +165,16 @@ async def mixed(
 
     async def client(c: int) -> None:
         nonlocal requests
-        async with httpx.AsyncClient(timeout=120) as http:
+        # Idle connections are dropped before the server's 5 s keep-alive timeout would:
+        # a request sent on a connection the server is closing fails on the client side.
+        limits = httpx.Limits(keepalive_expiry=2)
+        async with httpx.AsyncClient(timeout=120, limits=limits) as http:
             while not done.is_set() and time.time() < deadline:
                 path, body = bodies[rng.randrange(len(bodies))]
                 try:
                     code = (await http.post(f"{url}{path}", json=body)).status_code
-                except httpx.HTTPError:
+                except httpx.HTTPError as err:
+                    print(f"mixed client {c}: {type(err).__name__}: {err}", file=sys.stderr)
                     code = 0
                 statuses[code] = statuses.get(code, 0) + 1
                 requests += 1
