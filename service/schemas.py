@@ -50,6 +50,10 @@ MAX_SLOW_UPLOADS_PER_CLIENT = _env_int("STANCE_MAX_SLOW_UPLOADS_PER_CLIENT", 16)
 # An endpoint still running this long after its body arrived is cancelled (504); BentoML's
 # own timeout (the service's traffic timeout) is set above it, so this one always answers.
 REQUEST_TIMEOUT_S = _env_int("STANCE_REQUEST_TIMEOUT_S", 300)
+# Word pieces per model call (about 10 news sentences, or 4 full 128-piece windows): large
+# enough for full-speed matrix products on 2 cores, small enough that a lone request waits
+# behind a big one for one short call at most (service/frontend.py, bench/hostile.py).
+MAX_TOKENS_PER_CALL = _env_int("STANCE_MAX_TOKENS_PER_CALL", 512)
 
 # White space, control characters (NUL...) and invisible format characters (zero-width
 # space/joiners, word joiner, BOM, bidi marks): a text made only of these says nothing.
@@ -341,4 +345,5 @@ def limits() -> dict[str, int]:
         "body_timeout_s": BODY_TIMEOUT_S,
         "max_concurrency": MAX_CONCURRENCY,
         "request_timeout_s": REQUEST_TIMEOUT_S,
+        "max_tokens_per_call": MAX_TOKENS_PER_CALL,
     }

@@ -42,6 +42,7 @@ from service.middleware import StanceMiddleware
 from service.openapi import OpenAPIMiddleware
 from service.schemas import (
     MAX_ARTICLE_CHARS,
+    MAX_TOKENS_PER_CALL,
     REQUEST_TIMEOUT_S,
     AnalyzeArticleRequest,
     BatchOut,
@@ -60,11 +61,6 @@ BACKEND = os.environ.get("STANCE_BACKEND", "auto")
 # Most HTTP traffic is lone requests of one short window: split each operation over the
 # cores (lowest latency); a burst is merged into bigger calls by the batcher anyway.
 PARALLEL = os.environ.get("STANCE_PARALLEL", "ops")
-# Word pieces per model call (about 10 news sentences, or 4 full 128-piece windows): large
-# enough for full-speed matrix products on 2 cores, small enough that a lone request waits
-# behind a big one for one short call at most (service/frontend.py; bench/hostile.py: lone
-# /predict p99 1.4 s under 64 clients and an article with 1,024, see the notes of issue 16).
-MAX_TOKENS_PER_CALL = 512
 logger = logging.getLogger("stance.service")
 
 

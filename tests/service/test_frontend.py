@@ -29,17 +29,19 @@ def test_predictions_equal_the_classifiers_and_calls_stay_under_max_tokens(base_
 
     frontend.batcher.fn = recording
     try:
-        got = asyncio.run(frontend.predict(QUERIES))
+        got = asyncio.run(frontend.predict(QUERIES))  # long: text work on the pool
+        short = asyncio.run(frontend.predict(QUERIES[1:]))  # short: on the event loop
     finally:
         frontend.close()
     want = base_classifier.predict(QUERIES)
     assert [p.id for p in got] == ["long", "a", "b"]
-    for g, w in zip(got, want, strict=True):
+    assert [p.id for p in short] == ["a", "b"]
+    for g, w in zip([*got, *short], [*want, *want[1:]], strict=True):
         assert g.label == w.label and g.warnings == w.warnings and g.windows == w.windows
         assert g.probabilities == pytest.approx(w.probabilities, abs=1e-5)
         assert g.evidence[0].text == w.evidence[0].text
     # 16 windows of 64 pieces + 2 short ones: several calls, none over 256 pieces.
-    assert len(calls) >= 4 and max(calls) <= 256, calls
+    assert len(calls) >= 5 and max(calls) <= 256, calls
 
 
 def test_blocking_predictor_runs_on_the_loop_and_stops_when_cancelled():
