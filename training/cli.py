@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -345,39 +344,49 @@ def export(
 @app.command()
 def up(
     port: Annotated[int, typer.Option(help="HTTP port of the service")] = 3000,
-    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option(help="interface to listen on (0.0.0.0 exposes it to the network)")
+    ] = "127.0.0.1",
     newsmtsc_dir: Annotated[str | None, typer.Option(help="folder with NewsMTSC files")] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(help="training preset used when the store has no model (default preset)"),
+    ] = None,
     serve: Annotated[
         bool, typer.Option("--serve/--no-serve", help="start the service after training")
     ] = True,
 ) -> None:
-    """Main job: train the default model if the BentoML store has none, then serve it."""
+    """Main job: train the default model if the BentoML store has none, then serve it.
+
+    Serving replaces this process (``exec``) with ``bentoml serve``: signals from a supervisor
+    (SIGTERM from systemd, Docker, Kubernetes; Ctrl-C) reach the server itself, nothing is
+    left running without a parent, and the memory used by training is returned before the
+    server loads its own copy of the model.
+    """
     from training.registry import MODEL_NAME, store_has_model
 
     if store_has_model(MODEL_NAME):
         typer.echo(f"model store already has {MODEL_NAME!r}; skipping training", err=True)
     else:
-        typer.echo(f"no {MODEL_NAME!r} model in the store: training the default preset", err=True)
+        preset = config or DEFAULT_CONFIG
+        typer.echo(
+            f"no {MODEL_NAME!r} model in the store: training the preset {preset} "
+            "(the default preset takes about 25 minutes on 2 CPU cores; the bar below shows "
+            "the steps and an estimate of the time left)",
+            err=True,
+        )
         from training.args import load_run_config
         from training.pipeline import run_training
 
         _quiet_transformers()
         try:
-            run = load_run_config(DEFAULT_CONFIG, {"data": {"newsmtsc_dir": newsmtsc_dir}})
+            run = load_run_config(preset, {"data": {"newsmtsc_dir": newsmtsc_dir}})
             out = Path("runs") / time.strftime("%Y%m%d-%H%M%S")
             outcome = run_training(run, out, log=lambda m: typer.echo(m, err=True))
         except KNOWN_ERRORS as err:
             _fail(err)
             return
         typer.echo(f"trained and registered {outcome.tag}", err=True)
-    example = StanceQuery(
-        text="President Aliyev said the performance of the Russian peacekeepers can be "
-        "considered satisfactory.",
-        target="Russian peacekeepers",
-        speaker="President Aliyev",
-    )
-    classifier = _load_classifier(MODEL_NAME)
-    typer.echo(json.dumps(classifier.predict([example])[0].to_dict(), indent=2), err=True)
     if not serve:
         return
     root = Path(__file__).resolve().parent.parent
@@ -393,7 +402,10 @@ def up(
         str(port),
     ]
     typer.echo(f"serving on http://{host}:{port} ({' '.join(command[2:])})", err=True)
-    raise typer.Exit(subprocess.call(command, cwd=root, env=os.environ.copy()))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.chdir(root)
+    os.execv(sys.executable, command)
 
 
 PLUGIN_GROUP = "stance.commands"

@@ -73,10 +73,18 @@ def resolve_model_path(tag_or_dir: str) -> Path:
 
 
 def store_has_model(name: str = MODEL_NAME) -> bool:
-    """True when the BentoML store holds at least one version of ``name``."""
-    import bentoml
+    """True when the BentoML store holds at least one version of ``name``.
 
-    return bool(bentoml.models.list(name))
+    BentoML 1.4's ``bentoml.models.list(name)`` raises ``NotFound`` (instead of returning an
+    empty list) when the store has nothing of that name, which is every new machine's case.
+    """
+    import bentoml
+    from bentoml.exceptions import NotFound
+
+    try:
+        return bool(bentoml.models.list(name))
+    except NotFound:
+        return False
 
 
 def export_model(
