@@ -21,6 +21,8 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 HEALTH_PATHS = frozenset({"/livez", "/readyz", "/healthz"})
+# Seconds a client should wait before retrying a 503 (a worker loading its model).
+RETRY_AFTER_S = "5"
 logger = logging.getLogger("stance.access")
 
 
@@ -77,6 +79,8 @@ class StanceMiddleware:
                     *[(k, v) for k, v in message["headers"] if k.lower() != b"x-request-id"],
                     (b"x-request-id", request_id.encode()),
                 ]
+                if message["status"] == 503:  # the model is (re)loading: say when to retry
+                    message["headers"].append((b"retry-after", RETRY_AFTER_S.encode()))
             await send(message)
 
         try:
