@@ -36,19 +36,30 @@ from dataclasses import dataclass, replace
 
 from model.article.cleaning import CleanedArticle
 from model.article.entities import (
+    MENTION,
+    QUOTED,
+    SUBJECT,
     Entity,
     EntityRegistry,
     Phrase,
     Token,
     TokenIndex,
     is_antecedent,
+    name_runs,
     parse_run,
     phrase_after,
     phrase_before,
     token_at,
     with_text,
 )
-from model.article.lexicon import EVALUATIVE_VERBS, ORG_HEADS, SUBJECT_VERB_FILLERS, VERB_RE
+from model.article.lexicon import (
+    EVALUATIVE_VERBS,
+    GEO,
+    ORG_NOUNS,
+    SUBJECT_VERB_FILLERS,
+    VERB_RE,
+    bare,
+)
 from model.article.quotes import Quote, QuotePart
 from model.article.spans import Areas
 from model.text import split_sentences
@@ -64,6 +75,10 @@ _CUE_WINDOW = 200
 _MAX_CUE_GAP_WORDS = 10
 # Words after a verb that still make the attribution "trailing" ("..., he said on Tuesday.").
 _MAX_TRAILING_WORDS = 3
+# The longest parenthetical skipped between a name and its verb: "(D-N.M.)".
+_MAX_PAREN_TOKENS = 10
+# The longest round-up lead before a colon: "Beatrice Lund, Riverside Tenants Union:".
+_MAX_ROUNDUP_CHARS = 160
 _END_OF_PHRASE = frozenset({",", ".", ";", ":", "!", "?", "”", '"', "»", "—", "–"})
 
 
@@ -140,12 +155,24 @@ def _verb_tokens(tokens: Sequence[Token], match: re.Match[str]) -> tuple[int, in
     return first, after
 
 
+def _skip_paren(tokens: Sequence[Token], i: int) -> int:
+    """Index before a short parenthetical ending at ``tokens[i]`` ("Jane Doe (D-Mo.)")."""
+    if i < 0 or tokens[i].text != ")":
+        return i
+    for k in range(i - 1, max(-1, i - _MAX_PAREN_TOKENS), -1):
+        if tokens[k].text == "(":
+            return k - 1
+    return i
+
+
 def _subject(text: str, tokens: Sequence[Token], verb: int) -> Phrase | None:
-    """The speaker phrase right before ``tokens[verb]`` (fillers and appositives skipped)."""
+    """The speaker phrase right before ``tokens[verb]`` (fillers, appositives and a party
+    affiliation in parentheses skipped)."""
     toks = tokens
     i = verb - 1
     while i >= 0 and toks[i].lower in SUBJECT_VERB_FILLERS:
         i -= 1
+    i = _skip_paren(toks, i)
     if i >= 0 and toks[i].text == ",":
         # "Dmitry Peskov, the Kremlin spokesman, said" / "Aliyev, who ..., said".
         k = i - 1
@@ -153,7 +180,7 @@ def _subject(text: str, tokens: Sequence[Token], verb: int) -> Phrase | None:
             k -= 1
         if k < 1 or toks[k].text != ",":
             return None
-        phrase = phrase_before(text, toks, k - 1)
+        phrase = phrase_before(text, toks, _skip_paren(toks, k - 1))
         if phrase is None or phrase.kind == "pronoun":
             return phrase
         words = [t for t in toks[k + 1 : i] if t.lower not in {"the", "a", "an"}]
@@ -195,13 +222,25 @@ def _according_to(text: str, tokens: Sequence[Token], k: int) -> Phrase | None:
     return None
 
 
+def _is_subject(tokens: Sequence[Token], i: int, j: int) -> bool:
+    """Whether the name run tokens[i:j] is a sentence subject: it opens the sentence (or
+    follows a fronted clause: "Asked why, Whitby paused") and is not a possessive."""
+    if tokens[j - 1].text.endswith(("'s", "’s")):
+        return False
+    before = tokens[i - 1].text if i > 0 else "."
+    if before not in {".", "!", "?", "”", '"', ","}:
+        return False
+    after = tokens[j].text if j < len(tokens) else "."
+    return after == "," or after[:1].islower()
+
+
 def _is_speaker(phrase: Phrase | None) -> bool:
     """A phrase that can speak: a person, an organisation name, a role, or a pronoun."""
     if phrase is None:
         return False
     if phrase.kind in {"pronoun", "name"}:
         return True
-    return bool(phrase.titles) or any(w in ORG_HEADS for w in phrase.text.lower().split()[-1:])
+    return bool(phrase.titles) or any(w in ORG_NOUNS for w in phrase.text.lower().split()[-1:])
 
 
 _NO_AREAS = Areas()
@@ -252,13 +291,22 @@ class _Attributor:
 
     # ------------------------------------------------------------------ pre-scan
     def prescan(self) -> None:
-        """Register named people and organisations as antecedents for later references."""
-        for para in self.paragraphs:
+        """Register named people and organisations as antecedents for later references,
+        noting which mentions are sentence subjects and which sit inside quotes."""
+        for index, para in enumerate(self.paragraphs):
             tokens, runs = self.index.runs(para.start, para.end)
+            quoted = self.quoted.get(index, _NO_AREAS)
             for i, j in runs:
                 phrase = parse_run(tokens[i:j])
                 if phrase is not None and is_antecedent(phrase):
-                    self.registry.observe(with_text(phrase, self.text))
+                    role = (
+                        QUOTED
+                        if quoted.holds(tokens[i].start)
+                        else SUBJECT
+                        if _is_subject(tokens, i, j)
+                        else MENTION
+                    )
+                    self.registry.observe(with_text(phrase, self.text), role=role)
 
     # ------------------------------------------------------------------ quotes
     def quote_candidate(self, quote: Quote) -> _Candidate:
@@ -272,6 +320,7 @@ class _Attributor:
         found = [
             self._cue_after(first),
             self._cue_before(quote),
+            self._cue_roundup(quote),
             *(self._cue_between(a, b) for a, b in zip(quote.parts, quote.parts[1:], strict=False)),
             *(self._cue_after(part) for part in quote.parts[1:]),
         ]
@@ -367,6 +416,43 @@ class _Attributor:
             return None
         return phrase, (min(phrase.start, match.start()), max(phrase.end, match.end()))
 
+    def _cue_roundup(self, quote: Quote) -> tuple[Phrase, Span] | None:
+        """The verbless round-up and interview format: a paragraph that opens with a
+        speaker and a colon, then the quote (``Jane Doe, The Daily Planet: “...”``,
+        ``Abernathy: “...”``). The speaker is the person named in the lead (the fullest
+        name of its first comma-separated segment that has one: "Harmon's attorney, Blake
+        Cordero:" is Cordero), else the organisation it names."""
+        first = quote.parts[0]
+        if first.open_mark is None:
+            return None
+        para = self.paragraphs[first.paragraph]
+        lead = self.text[para.start : first.open_mark].rstrip()
+        if (
+            not lead.endswith(":")
+            or len(lead) > _MAX_ROUNDUP_CHARS
+            or re.search(r"[.!?](?:\s|$)", lead[:-1])
+        ):
+            return None
+        tokens = self.index.between(para.start, first.open_mark)
+        people: list[tuple[int, Phrase]] = []
+        orgs: list[Phrase] = []
+        segment = 0
+        for i, j in name_runs(tokens):
+            phrase = parse_run(tokens[i:j])
+            if phrase is None or phrase.kind != "name":
+                continue
+            segment = sum(1 for t in tokens[:i] if t.text == ",")
+            phrase = with_text(phrase, self.text)
+            if phrase.org:
+                orgs.append(phrase)
+            elif not any(bare(w) in GEO for w in phrase.name):
+                people.append((segment, phrase))
+        if people:
+            seg = people[0][0]
+            best = max((p for s_, p in people if s_ == seg), key=lambda p: (len(p.name), p.start))
+            return best, (best.start, best.end)
+        return (orgs[0], (orgs[0].start, orgs[0].end)) if orgs else None
+
     def _gap_ok(self, start: int, end: int) -> bool:
         """Whether the text between a cue and its quote is a short adjunct, not a sentence."""
         gap = self.text[start:end]
@@ -447,7 +533,8 @@ class _Attributor:
         last: _Candidate | None = None
         for cand in candidates:
             if cand.phrase is not None:
-                cand.entity = self.registry.resolve(cand.phrase)
+                floor = self.paragraphs[cand.paragraph].start
+                cand.entity = self.registry.resolve(cand.phrase, floor=floor)
             elif cand.kind == QUOTE and last is not None and last.entity is not None:
                 same = last.last_paragraph == cand.paragraph
                 follows = cand.opens_paragraph and last.last_paragraph == cand.paragraph - 1

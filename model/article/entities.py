@@ -36,22 +36,30 @@ from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 from model.article.lexicon import (
+    FEMALE_NAMES,
     FEMALE_TITLES,
     GEO,
     HONORIFICS,
     LEADER_TITLES,
+    MALE_NAMES,
     MALE_TITLES,
+    NAME_SUFFIXES,
     NOT_NAMES,
     ORG_HEADS,
+    ORG_NOUNS,
     PRONOUNS,
+    SPOKES_TITLES,
     STOP_WORDS,
+    TITLE_ABBREVIATIONS,
     TITLE_WORDS,
     bare,
 )
 
-# Honorifics, "U.S.", initials before a name ("I. Aliyev"), words, numbers, punctuation.
+# Honorifics, abbreviated titles and suffixes ("Sen.", "Rev.", "Jr."), "U.S.", initials
+# before a name ("I. Aliyev"), words, numbers, punctuation.
 _TOKEN = re.compile(
-    r"(?:Mr|Mrs|Ms|Dr)\.|U\.[SNK]\.|[A-Z]\.(?=\s+[A-Z])|[^\W\d_](?:[\w'’-]*\w)?"
+    r"(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Rev|Lt|Gen|Col|Capt|Sgt|Maj|Adm|Cmdr|Prof|Atty|Supt|Det"
+    r"|Insp|Pres|Amb|Jr|Sr|St)\.|U\.[SNK]\.|[A-Z]\.(?=\s+[A-Z])|[^\W\d_](?:[\w'’-]*\w)?"
     r"|\d+(?:[.,]\d+)*|[^\w\s]"
 )
 _DETERMINERS = frozenset({"the", "a", "an", "its", "his", "her", "their", "our", "this", "that"})
@@ -161,8 +169,16 @@ def _is_honorific(tok: Token) -> bool:
     return tok.text.rstrip(".").lower() in HONORIFICS and tok.text[:1].isupper()
 
 
+def _title_word(word: str) -> str:
+    """The lower-case role word of ``word``, abbreviations expanded ("Sen." -> senator)."""
+    low = bare(word)
+    return TITLE_ABBREVIATIONS.get(low, low) if word.endswith(".") else low
+
+
 def _is_role_word(tok: Token) -> bool:
-    return tok.text[:1].isalpha() and (tok.lower in TITLE_WORDS or tok.lower in ORG_HEADS)
+    return tok.text[:1].isalpha() and (
+        _title_word(tok.text) in TITLE_WORDS or tok.lower in ORG_NOUNS
+    )
 
 
 class _Shape(NamedTuple):
@@ -206,7 +222,7 @@ def _parse_words(words: tuple[str, ...]) -> _Shape:
         gender = HONORIFICS[words[k0].rstrip(".").lower()] or gender
         k0 += 1
     rest = words[k0:]
-    lowers = [bare(w) for w in rest]
+    lowers = [_title_word(w) for w in rest]
     last_title = max((i for i, w in enumerate(lowers) if w in TITLE_WORDS), default=-1)
     k = last_title + 1
     # "President of (the Republic of) Azerbaijan Ilham Aliyev": skip the "of" complements.
@@ -226,9 +242,16 @@ def _parse_words(words: tuple[str, ...]) -> _Shape:
         modifiers |= set(lowers[k:-1])
         k = len(rest)
     name, role = rest[k:], rest[:k]
-    org = bool(name) and (lowers[-1] in ORG_HEADS or all(w in GEO for w in lowers[k:]))
-    if not name and not titles and role and lowers[-1] in ORG_HEADS:
+    names = lowers[k:]
+    # "Halberd Foods", "Ministry of Agriculture", "Bank of Valdria": an organisation.
+    org_of = any(w in ORG_HEADS and "of" in names[n + 1 :] for n, w in enumerate(names))
+    org = bool(name) and (names[-1] in ORG_HEADS or org_of or all(w in GEO for w in names))
+    if not name and not titles and role and lowers[-1] in ORG_NOUNS:
         org = True
+    core = _name_core(name)
+    if gender is None and not org and len(core) > 1:
+        first = bare(core[0])
+        gender = "female" if first in FEMALE_NAMES else "male" if first in MALE_NAMES else None
     return _Shape(
         kind="name" if name else "nominal",
         name=name,
@@ -386,13 +409,28 @@ def _clean_name(words: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _name_core(words: Sequence[str]) -> tuple[str, ...]:
+    """A name without its suffixes: ("Samuel", "Okonkwo", "Jr.") -> ("Samuel", "Okonkwo")."""
+    out = list(words)
+    while len(out) > 1 and bare(out[-1]) in NAME_SUFFIXES:
+        out.pop()
+    return tuple(out)
+
+
+# What a recorded mention is, for pronoun resolution: a speaker of a cue, the subject of a
+# sentence ("Lindgren, an epidemiologist, has run ..."), any other mention, a mention inside
+# a quote (never an antecedent of "he"), or an organisation speaking through an unnamed
+# spokesperson ("a spokeswoman for the police said ... she said").
+SPEAKER, SUBJECT, MENTION, QUOTED, PROXY = "speaker", "subject", "mention", "quoted", "proxy"
+
+
 class EntityRegistry:
     """Entities of one article and their mentions by position; resolves phrases."""
 
     def __init__(self) -> None:
         self.entities: list[Entity] = []
         self._positions: list[int] = []
-        self._events: list[tuple[Entity, bool]] = []  # (entity, is a speaker mention)
+        self._events: list[tuple[Entity, str]] = []  # (entity, what the mention is)
         self._by_surname: dict[str, list[Entity]] = {}
         self._by_org: dict[tuple[str, ...], Entity] = {}
 
@@ -401,12 +439,12 @@ class EntityRegistry:
         found = self._by_surname.get(surname.lower())
         return found[-1] if found else None
 
-    def _record(self, pos: int, entity: Entity, speaker: bool) -> None:
+    def _record(self, pos: int, entity: Entity, role: str) -> None:
         k = bisect.bisect_right(self._positions, pos)
         self._positions.insert(k, pos)
-        self._events.insert(k, (entity, speaker))
+        self._events.insert(k, (entity, role))
 
-    def _recent(self, pos: int) -> list[tuple[int, Entity, bool]]:
+    def _recent(self, pos: int) -> list[tuple[int, Entity, str]]:
         k = bisect.bisect_left(self._positions, pos)
         lo = max(0, k - _LOOKBACK)
         return [(self._positions[n], *self._events[n]) for n in range(k - 1, lo - 1, -1)]
@@ -418,10 +456,20 @@ class EntityRegistry:
             self._by_org.setdefault(_org_key(tuple(name.split())), entity)
         return entity
 
-    def observe(self, phrase: Phrase, pos: int | None = None, speaker: bool = False) -> Entity:
-        """Resolve a name or nominal phrase (creating an entity if needed) and record it."""
+    def observe(
+        self, phrase: Phrase, pos: int | None = None, speaker: bool = False, role: str = ""
+    ) -> Entity:
+        """Resolve a name or nominal phrase (creating an entity if needed) and record it.
+
+        ``role`` says what the mention is (SUBJECT, MENTION, QUOTED); a speaker mention is
+        SPEAKER whatever ``role`` says.
+        """
         at = phrase.start if pos is None else pos
         entity = self._match(phrase, at)
+        named = _spokes_org_name(phrase) if entity is None else None
+        if named is not None:
+            # "A Skyreach spokesperson said": Skyreach speaks, though never introduced.
+            entity = self._by_org.get(_org_key(named)) or self._new(" ".join(named), "organization")
         if entity is None:
             if phrase.kind == "name":
                 entity = self._new(" ".join(_clean_name(phrase.name)), _kind(phrase))
@@ -431,41 +479,62 @@ class EntityRegistry:
                     words = words[1:]
                 entity = self._new(" ".join(words) or phrase.text, _kind(phrase))
         self._learn(entity, phrase)
-        self._record(at, entity, speaker)
+        proxy = entity.kind == "organization" and bool(phrase.titles & SPOKES_TITLES)
+        kind = (PROXY if proxy else SPEAKER) if speaker else (role or MENTION)
+        self._record(at, entity, kind)
         return entity
 
     def resolve(
-        self, phrase: Phrase, pos: int | None = None, speaker: bool = True
+        self, phrase: Phrase, pos: int | None = None, speaker: bool = True, floor: int = -1
     ) -> Entity | None:
-        """Like :meth:`observe`, but pronouns resolve only to an earlier entity (or None)."""
+        """Like :meth:`observe`, but pronouns resolve only to an earlier entity (or None).
+
+        ``floor`` is where the pronoun's paragraph starts: a person who is the subject of a
+        sentence there, after the last speaker, is who "he"/"she" means.
+        """
         at = phrase.start if pos is None else pos
         if phrase.kind != "pronoun":
             return self.observe(phrase, at, speaker)
-        entity = self._pronoun(phrase, at)
+        entity = self._pronoun(phrase, at, floor)
         if entity is not None:
             entity.add_alias(phrase.text)
-            if entity.gender is None and phrase.gender in {"male", "female"}:
+            if (
+                entity.gender is None
+                and entity.kind == "person"
+                and phrase.gender in {"male", "female"}
+            ):
                 entity.gender = phrase.gender
-            self._record(at, entity, speaker)
+            self._record(at, entity, SPEAKER if speaker else MENTION)
         return entity
 
-    def _pronoun(self, phrase: Phrase, pos: int) -> Entity | None:
-        want = "organization" if phrase.gender == "plural" else "person"
-        recent = self._recent(pos)
+    def _pronoun(self, phrase: Phrase, pos: int, floor: int) -> Entity | None:
+        """he/she: in this paragraph the latest speaker or sentence subject of the right
+        gender; else the latest speaker within reach; else the latest person. Never an
+        organisation, except one that spoke through an unnamed spokesperson just before.
+        they/it: the latest organisation speaker, else organisation."""
+        plural = phrase.gender == "plural"
+        recent = [r for r in self._recent(pos) if r[2] != QUOTED]
 
-        def fits(e: Entity) -> bool:
-            if e.kind != want:
-                return False
-            return want == "organization" or e.gender in (None, phrase.gender)
+        def fits(e: Entity, role: str, at: int) -> bool:
+            if plural:
+                return e.kind == "organization"
+            if e.kind != "person":
+                return role == PROXY and at >= floor
+            return e.gender in (None, phrase.gender)
 
-        for at, entity, was_speaker in recent:
-            if was_speaker and pos - at <= _SPEAKER_REACH and fits(entity):
+        for at, entity, role in recent:
+            if at < floor:
+                break
+            if role in {SPEAKER, SUBJECT, PROXY} and fits(entity, role, at):
                 return entity
-        return next((e for _, e, _ in recent if fits(e)), None)
+        for at, entity, role in recent:
+            if role in {SPEAKER, PROXY} and pos - at <= _SPEAKER_REACH and fits(entity, role, at):
+                return entity
+        return next((e for at, e, role in recent if fits(e, role, at)), None)
 
     def _match(self, phrase: Phrase, pos: int) -> Entity | None:
         if phrase.kind == "name" and not phrase.org:
-            name = _clean_name(phrase.name)
+            name = _name_core(_clean_name(phrase.name))
             candidates = self._by_surname.get(name[-1].lower(), [])
             first = tuple(w.lower().rstrip(".") for w in name[:-1])
             for entity in reversed(candidates):
@@ -475,9 +544,18 @@ class EntityRegistry:
             return None
         if phrase.kind == "name":
             return self._by_org.get(_org_key(phrase.name))
-        for _, entity, _ in self._recent(pos):
+        recent = [(at, e) for at, e, role in self._recent(pos) if role != QUOTED]
+        for _, entity in recent:
             if _nominal_fits(phrase, entity):
                 return entity
+        if _speaks_for_org(phrase):
+            # "the company said", "the influential daily wrote", "a Skyreach spokesperson":
+            # the organisation named last (within reach), when no person holds the role.
+            for at, entity in recent:
+                if pos - at > _SPEAKER_REACH:
+                    break
+                if entity.kind == "organization" and _org_fits(phrase, entity):
+                    return entity
         return None
 
     def _learn(self, entity: Entity, phrase: Phrase) -> None:
@@ -486,15 +564,49 @@ class EntityRegistry:
             entity.roles.append(phrase.role)
         entity.titles |= phrase.titles
         entity.modifiers |= phrase.modifiers
-        entity.gender = entity.gender or phrase.gender
+        if entity.kind == "person":
+            entity.gender = entity.gender or phrase.gender
         if phrase.kind == "name" and entity.kind == "person":
             name = _clean_name(phrase.name)
+            core = _name_core(name)
             if entity.surname is None:
-                entity.surname = name[-1]
-                self._by_surname.setdefault(name[-1].lower(), []).append(entity)
-            if len(name) > 1 + len(entity.first):
-                entity.first = name[:-1]
+                entity.surname = core[-1]
+                self._by_surname.setdefault(core[-1].lower(), []).append(entity)
+            if len(core) > 1 + len(entity.first) or (
+                len(name) > len(core) and len(core) == 1 + len(entity.first)
+            ):
+                entity.first = core[:-1]
                 entity.name = " ".join(name)
+
+
+def _speaks_for_org(phrase: Phrase) -> bool:
+    """A nominal that can stand for an organisation: "the company", "a ministry spokesman"."""
+    if phrase.kind != "nominal":
+        return False
+    if phrase.titles:
+        return phrase.titles <= SPOKES_TITLES
+    return phrase.org
+
+
+def _spokes_org_name(phrase: Phrase) -> tuple[str, ...] | None:
+    """The capitalised organisation words of "a Skyreach spokesperson", if any."""
+    if phrase.kind != "nominal" or not phrase.titles or not phrase.titles <= SPOKES_TITLES:
+        return None
+    words = tuple(
+        _clean_name((w,))[0]
+        for w in phrase.text.split()
+        if w[:1].isupper() and bare(w) not in NOT_NAMES and bare(w) not in SPOKES_TITLES
+    )
+    return words or None
+
+
+def _org_fits(phrase: Phrase, entity: Entity) -> bool:
+    """A spokesperson's modifiers, when given, must name the organisation ("Skyreach")."""
+    if not phrase.titles:
+        return True
+    named = {bare(w) for w in entity.name.split()}
+    wanted = {m for m in phrase.modifiers if m not in {"a", "an", "the"}}
+    return not wanted or bool(wanted & named)
 
 
 def _kind(phrase: Phrase) -> str:
@@ -515,8 +627,9 @@ def _org_key(words: tuple[str, ...]) -> tuple[str, ...]:
 def _nominal_fits(phrase: Phrase, entity: Entity) -> bool:
     """Whether "the <modifiers> <role>" can refer to ``entity``."""
     if phrase.org or not phrase.titles:
-        head = phrase.text.split()[-1].lower() if phrase.text.split() else ""
-        return entity.kind == "organization" and bare(entity.name.split()[-1]) == bare(head)
+        head = bare(phrase.text.split()[-1]) if phrase.text.split() else ""
+        # "the ministry" is the "Ministry of Agriculture" as well as the "Energy Ministry".
+        return entity.kind == "organization" and head in {bare(w) for w in entity.name.split()}
     if entity.kind != "person":
         return False
     if "leader" in phrase.titles:
