@@ -56,6 +56,7 @@ from model.article.lexicon import (
     EVALUATIVE_VERBS,
     GEO,
     ORG_NOUNS,
+    SPOKES_TITLES,
     SUBJECT_VERB_FILLERS,
     VERB_RE,
     bare,
@@ -77,6 +78,8 @@ _MAX_CUE_GAP_WORDS = 10
 _MAX_TRAILING_WORDS = 3
 # The longest parenthetical skipped between a name and its verb: "(D-N.M.)".
 _MAX_PAREN_TOKENS = 10
+_SENTENCE_STARTS = frozenset({".", "!", "?", "”", '"', ":"})
+_PARTY_TAG = re.compile(r"[DRI]-[A-Z]")
 # The longest round-up lead before a colon: "Beatrice Lund, Riverside Tenants Union:".
 _MAX_ROUNDUP_CHARS = 160
 _END_OF_PHRASE = frozenset({",", ".", ";", ":", "!", "?", "”", '"', "»", "—", "–"})
@@ -167,7 +170,25 @@ def _skip_paren(tokens: Sequence[Token], i: int) -> int:
 
 def _subject(text: str, tokens: Sequence[Token], verb: int) -> Phrase | None:
     """The speaker phrase right before ``tokens[verb]`` (fillers, appositives and a party
-    affiliation in parentheses skipped)."""
+    affiliation in parentheses or commas skipped); "a spokesman for the ministry" is the
+    ministry speaking through a spokesperson."""
+    phrase = _subject_phrase(text, tokens, verb)
+    if phrase is None or phrase.kind == "pronoun":
+        return phrase
+    k = token_at(tokens, phrase.start)
+    spokes_for = k >= 2 and tokens[k - 1].lower == "for" and tokens[k - 2].lower in SPOKES_TITLES
+    if spokes_for and (phrase.org or phrase.kind == "nominal"):
+        spokes = frozenset({tokens[k - 2].lower})
+        return replace(phrase, titles=phrase.titles | spokes, org=True)
+    return phrase
+
+
+def _party_tag(tokens: Sequence[Token]) -> bool:
+    """ "R-Kan.", "D-N.M.": a party affiliation between commas."""
+    return 0 < len(tokens) <= 6 and _PARTY_TAG.match(tokens[0].text) is not None
+
+
+def _subject_phrase(text: str, tokens: Sequence[Token], verb: int) -> Phrase | None:
     toks = tokens
     i = verb - 1
     while i >= 0 and toks[i].lower in SUBJECT_VERB_FILLERS:
@@ -180,11 +201,23 @@ def _subject(text: str, tokens: Sequence[Token], verb: int) -> Phrase | None:
             k -= 1
         if k < 1 or toks[k].text != ",":
             return None
-        phrase = phrase_before(text, toks, _skip_paren(toks, k - 1))
+        if _party_tag(toks[k + 1 : i]):
+            # "Sen. Dale Whitcomb, R-Kan., said": the name is before the party tag.
+            return phrase_before(text, toks, _skip_paren(toks, k - 1))
+        words = [t for t in toks[k + 1 : i] if t.lower not in {"the", "a", "an"}]
+        before = k - 1
+        party = k - 1
+        while party >= 0 and toks[party].text != "," and k - party <= 6:
+            party -= 1
+        if party >= 1 and toks[party].text == "," and _party_tag(toks[party + 1 : k]):
+            before = party - 1  # "Sen. Kathleen Moore, D-Vt., a sponsor of the bill, said"
+        phrase = phrase_before(text, toks, _skip_paren(toks, before))
+        role = parse_run(words) if words and words[0].text[:1].isalpha() else None
+        if phrase is None and role is not None and all(t.capitalised for t in words):
+            # "Voss' campaign manager, Todd Birch, called": the name is in the commas.
+            return with_text(role, text) if role.kind == "name" else None
         if phrase is None or phrase.kind == "pronoun":
             return phrase
-        words = [t for t in toks[k + 1 : i] if t.lower not in {"the", "a", "an"}]
-        role = parse_run(words) if words and words[0].text[:1].isalpha() else None
         if role is not None and role.kind == "name" and phrase.kind == "nominal":
             # "The opposition leader, Davit Kurtsikidze, said": the name is in the commas.
             named = replace(
@@ -298,7 +331,9 @@ class _Attributor:
             quoted = self.quoted.get(index, _NO_AREAS)
             for i, j in runs:
                 phrase = parse_run(tokens[i:j])
-                if phrase is not None and is_antecedent(phrase):
+                if phrase is not None and (
+                    is_antecedent(phrase) or self._known_single(phrase, tokens, i)
+                ):
                     role = (
                         QUOTED
                         if quoted.holds(tokens[i].start)
@@ -307,6 +342,16 @@ class _Attributor:
                         else MENTION
                     )
                     self.registry.observe(with_text(phrase, self.text), role=role)
+
+    def _known_single(self, phrase: Phrase, tokens: Sequence[Token], i: int) -> bool:
+        """A lone name word worth recording: the surname of a person met before ("Sterling,
+        asked about it, shrugged."), or an organisation word not opening a sentence ("The
+        left-leaning Citizen")."""
+        if phrase.kind != "name" or len(phrase.name) != 1 or phrase.titles:
+            return False
+        if phrase.org:
+            return i > 0 and tokens[i - 1].text not in _SENTENCE_STARTS
+        return self.registry.person(bare(phrase.name[0])) is not None
 
     # ------------------------------------------------------------------ quotes
     def quote_candidate(self, quote: Quote) -> _Candidate:
@@ -417,41 +462,65 @@ class _Attributor:
         return phrase, (min(phrase.start, match.start()), max(phrase.end, match.end()))
 
     def _cue_roundup(self, quote: Quote) -> tuple[Phrase, Span] | None:
-        """The verbless round-up and interview format: a paragraph that opens with a
-        speaker and a colon, then the quote (``Jane Doe, The Daily Planet: “...”``,
-        ``Abernathy: “...”``). The speaker is the person named in the lead (the fullest
-        name of its first comma-separated segment that has one: "Harmon's attorney, Blake
-        Cordero:" is Cordero), else the organisation it names."""
+        """A quote after a colon with no cue verb before it.
+
+        - The verbless round-up and interview format, a paragraph that opens with a speaker
+          and a colon (``Jane Doe, The Daily Planet: “...”``, ``Abernathy: “...”``): the
+          person named in the lead (the fullest name of the first comma-separated segment
+          that has one: "Harmon's attorney, Blake Cordero:" is Cordero), else the
+          organisation it names. A lone unknown word ("Asked") is not a name.
+        - A sentence whose subject is a speaker ends in the colon: ``The president then
+          turned to the battlefield: “...``: the subject.
+        """
         first = quote.parts[0]
         if first.open_mark is None:
             return None
         para = self.paragraphs[first.paragraph]
-        lead = self.text[para.start : first.open_mark].rstrip()
-        if (
-            not lead.endswith(":")
-            or len(lead) > _MAX_ROUNDUP_CHARS
-            or re.search(r"[.!?](?:\s|$)", lead[:-1])
-        ):
-            return None
         tokens = self.index.between(para.start, first.open_mark)
+        if not tokens or tokens[-1].text != ":":
+            return None
+        # The lead's last sentence: after a sentence end followed by a capital.
+        start = 0
+        for k in range(1, len(tokens) - 1):
+            if tokens[k].text in {".", "!", "?"} and tokens[k + 1].capitalised:
+                start = k + 1
+        lead = tokens[start:-1]
+        if start == 0 and first.open_mark - para.start <= _MAX_ROUNDUP_CHARS:
+            found = self._roundup_speaker(lead)
+            if found is not None:
+                return found, (found.start, found.end)
+        subject = phrase_after(self.text, lead, 0) if lead else None
+        if subject is None or not _is_speaker(subject) or subject.kind == "name":
+            return None  # names are handled above; here only "the president", "he"
+        k = token_at(lead, subject.end)
+        if k < len(lead) and lead[k].text[:1].islower():
+            return subject, (subject.start, subject.end)
+        return None
+
+    def _roundup_speaker(self, lead: Sequence[Token]) -> Phrase | None:
+        """The speaker named in a round-up lead (see :meth:`_cue_roundup`)."""
         people: list[tuple[int, Phrase]] = []
         orgs: list[Phrase] = []
-        segment = 0
-        for i, j in name_runs(tokens):
-            phrase = parse_run(tokens[i:j])
+        for i, j in name_runs(lead):
+            phrase = parse_run(lead[i:j])
             if phrase is None or phrase.kind != "name":
                 continue
-            segment = sum(1 for t in tokens[:i] if t.text == ",")
+            if lead[j - 1].text.endswith(("'s", "’s")):
+                continue  # "Harmon's attorney": Harmon is not the speaker
+            segment = sum(1 for t in lead[:i] if t.text == ",")
             phrase = with_text(phrase, self.text)
             if phrase.org:
                 orgs.append(phrase)
-            elif not any(bare(w) in GEO for w in phrase.name):
+            elif any(bare(w) in GEO for w in phrase.name):
+                continue
+            elif (
+                len(phrase.name) > 1 or phrase.titles or self.registry.person(bare(phrase.name[0]))
+            ):
                 people.append((segment, phrase))
         if people:
             seg = people[0][0]
-            best = max((p for s_, p in people if s_ == seg), key=lambda p: (len(p.name), p.start))
-            return best, (best.start, best.end)
-        return (orgs[0], (orgs[0].start, orgs[0].end)) if orgs else None
+            return max((p for s_, p in people if s_ == seg), key=lambda p: (len(p.name), p.start))
+        return orgs[0] if orgs else None
 
     def _gap_ok(self, start: int, end: int) -> bool:
         """Whether the text between a cue and its quote is a short adjunct, not a sentence."""

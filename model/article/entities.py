@@ -59,7 +59,9 @@ from model.article.lexicon import (
 # before a name ("I. Aliyev"), words, numbers, punctuation.
 _TOKEN = re.compile(
     r"(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Rev|Lt|Gen|Col|Capt|Sgt|Maj|Adm|Cmdr|Prof|Atty|Supt|Det"
-    r"|Insp|Pres|Amb|Jr|Sr|St)\.|U\.[SNK]\.|[A-Z]\.(?=\s+[A-Z])|[^\W\d_](?:[\w'’-]*\w)?"
+    r"|Insp|Pres|Amb|Jr|Sr|St)\.|U\.[SNK]\.|[A-Z]\.(?=\s+[A-Z])"
+    # A word; a plural possessive keeps its apostrophe ("Officers' Association").
+    r"|[^\W\d_](?:[\w'’-]*\w)?(?:(?<=s)['’](?=\s+[A-Z]))?"
     r"|\d+(?:[.,]\d+)*|[^\w\s]"
 )
 _DETERMINERS = frozenset({"the", "a", "an", "its", "his", "her", "their", "our", "this", "that"})
@@ -243,9 +245,20 @@ def _parse_words(words: tuple[str, ...]) -> _Shape:
         k = len(rest)
     name, role = rest[k:], rest[:k]
     names = lowers[k:]
+    cut = next((n for n, w in enumerate(names) if w in {"of", "for"}), None)
+    if cut is not None and cut > 0 and not any(w in ORG_HEADS for w in names[:cut]):
+        # "Marcus Obi of Fenwick Research": the person, then the affiliation.
+        modifiers |= set(names[cut + 1 :])
+        name, names = name[:cut], names[:cut]
     # "Halberd Foods", "Ministry of Agriculture", "Bank of Valdria": an organisation.
-    org_of = any(w in ORG_HEADS and "of" in names[n + 1 :] for n, w in enumerate(names))
-    org = bool(name) and (names[-1] in ORG_HEADS or org_of or all(w in GEO for w in names))
+    org_of = any(
+        w in ORG_HEADS and ({"of", "for"} & set(names[n + 1 :])) for n, w in enumerate(names)
+    )
+    # "Ledger Economica", "Club Atletico": an organisation word first (not a given name).
+    org_first = len(names) > 1 and names[0] in ORG_HEADS and names[0] not in MALE_NAMES
+    org = bool(name) and (
+        names[-1] in ORG_HEADS or org_of or org_first or all(w in GEO for w in names)
+    )
     if not name and not titles and role and lowers[-1] in ORG_NOUNS:
         org = True
     core = _name_core(name)
@@ -274,7 +287,11 @@ def _run_left(tokens: Sequence[Token], i: int) -> int:
     while j >= 0:
         tok = tokens[j]
         # "of" / "of the" only inside a run: "President of the Republic of Azerbaijan".
-        inner_of = tok.lower == "of" and 0 < j < i and _is_name_token(tokens[j - 1])
+        inner_of = (
+            (tok.lower == "of" or (tok.lower == "for" and tokens[j - 1].lower in ORG_HEADS))
+            and 0 < j < i
+            and _is_name_token(tokens[j - 1])
+        )
         inner_the = tok.lower == "the" and 0 < j < i and tokens[j - 1].lower == "of"
         if not (_is_name_token(tok) or _is_role_word(tok) or inner_of or inner_the):
             break
@@ -303,7 +320,7 @@ def phrase_before(text: str, tokens: Sequence[Token], i: int) -> Phrase | None:
     j = _run_left(tokens, i)
     run = tokens[j : i + 1]
     if run and any(_is_name_token(t) and not _is_honorific(t) for t in run):
-        of = next((k for k, t in enumerate(run) if t.lower == "of"), None)
+        of = next((k for k, t in enumerate(run) if t.lower in {"of", "for"}), None)
         if of is not None and not any(_is_role_word(t) for t in run[:of]):
             return None  # "Critics of Aliyev said": the critics speak, not Aliyev
         parsed = parse_run(run)
@@ -324,9 +341,12 @@ def phrase_before(text: str, tokens: Sequence[Token], i: int) -> Phrase | None:
 def _determiner_left(tokens: Sequence[Token], i: int) -> int | None:
     """Index of the determiner that opens a nominal ending after ``tokens[i]``."""
     j = i
-    while j >= 0 and i - j < 4:
+    while j >= 0 and i - j < 5:
         tok = tokens[j]
-        if tok.lower in _DETERMINERS or tok.text.endswith(("'s", "’s")):
+        # A named owner is the determiner ("Voss' campaign manager"); a common noun owner is
+        # part of the phrase ("the county health officers' association").
+        possessive = tok.text.endswith(("'s", "’s", "s'", "s’"))
+        if tok.lower in _DETERMINERS or (possessive and tok.capitalised):
             return j
         if not tok.text[:1].isalpha() or tok.lower in STOP_WORDS:
             return None
@@ -601,9 +621,10 @@ def _spokes_org_name(phrase: Phrase) -> tuple[str, ...] | None:
 
 
 def _org_fits(phrase: Phrase, entity: Entity) -> bool:
-    """A spokesperson's modifiers, when given, must name the organisation ("Skyreach")."""
+    """A spokesperson's modifiers, when given, must name the organisation ("Skyreach"); a
+    possessive names another owner ("the prosecutor's office" is not the last org)."""
     if not phrase.titles:
-        return True
+        return not re.search(r"\w['’]s?\s", phrase.text)
     named = {bare(w) for w in entity.name.split()}
     wanted = {m for m in phrase.modifiers if m not in {"a", "an", "the"}}
     return not wanted or bool(wanted & named)
@@ -655,17 +676,26 @@ def name_runs(tokens: Sequence[Token]) -> list[tuple[int, int]]:
         tok = tokens[j]
         if _is_name_token(tok) and tok.text[:1].isalpha():
             return True
+        if tok.lower in TITLE_WORDS:
+            # Lower-case roles before a name: "Halberd chief executive Nadia Ferreira".
+            k = j + 1
+            while k < n and k - j <= 3 and tokens[k].lower in TITLE_WORDS:
+                if _is_name_token(tokens[k]):
+                    return True
+                k += 1
+            return k < n and _is_name_token(tokens[k])
         nxt = tokens[j + 1] if j + 1 < n else None
         if nxt is None or not _is_name_token(nxt):
             return False
-        if tok.lower in TITLE_WORDS:
-            return True
         if j == i:
             return False
         # "of" only after a role or an organisation: "President of Azerbaijan", "Ministry of
-        # Defence", but not "Critics of Aliyev" (a sentence-initial word, then a name).
+        # Defence", but not "Critics of Aliyev" (a sentence-initial word, then a name);
+        # "for" only after an organisation: "Foundation for Campus Speech".
         if tok.lower == "of":
             return any(t.lower in TITLE_WORDS or t.lower in ORG_HEADS for t in tokens[i:j])
+        if tok.lower == "for":
+            return tokens[j - 1].lower in ORG_HEADS and tokens[j - 1].capitalised
         return tok.lower == "the" and tokens[j - 1].lower == "of"
 
     i = 0

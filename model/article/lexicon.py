@@ -57,6 +57,7 @@ SPEECH_PHRASES = (
     "shot back",
     "fired back",
     "weighed in",
+    "went on",
 )
 
 ALL_VERBS = SPEECH_VERBS | EVALUATIVE_VERBS
@@ -100,7 +101,7 @@ TITLE_WORDS = words(
     retiree treasurer clerk auditor trustee administrator coordinator chairperson engineer
     designer planner negotiator mediator investigator economist pollster strategist
     businessman businesswoman billionaire entrepreneur director-general superintendent
-    democrat republican
+    democrat republican partner managing quarterback
     """
 )
 # Abbreviated titles before names: "Sen. Jane Doe", "the Rev. Mark Ellis", "Gov. X".
@@ -147,7 +148,7 @@ ORG_HEADS = words(
     studios industries motors labs laboratories media press times post herald courier ledger
     gazette tribune journal review chronicle telegraph observer examiner inquirer bulletin
     dispatch globe wire corp inc ltd llc fc rovers athletic united terminals builders
-    standard citizen
+    standard citizen nations
     """
 )
 # Nouns by which an article refers back to an organisation it named before: "the company
