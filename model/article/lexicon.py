@@ -240,6 +240,31 @@ NON_TARGETS = words(
     """
 )
 
+# Heads of noun phrases that name concrete things a reader would take a stance toward:
+# forces and missions, agreements and laws, institutions, places and projects. A discovered
+# noun-phrase target needs one ("Russian peacekeepers", "the visa facilitation agreement",
+# "the coastal highway"); abstract heads ("activity", "goal", "position") never qualify.
+CONCRETE_HEADS = words(
+    """
+    peacekeeper peacekeepers force forces troops troop soldiers soldier army armies military
+    police mission missions contingent base bases center centre centers centres post posts
+    agreement agreements deal deals treaty treaties accord accords ceasefire truce pact
+    statement declaration resolution plan plans bill bills law laws budget reform reforms tax
+    taxes tariff tariffs sanctions sanction embargo election elections vote referendum
+    pipeline pipelines dam dams bridge bridges road roads highway highways railway railways
+    port ports airport airports plant plants factory factories mine mines project projects
+    program programs programme programmes scheme vaccine vaccines weapon weapons missile
+    missiles drone drones group groups company companies government governments ministry
+    parliament council committee union unions coalition alliance court courts regime
+    administration opposition party parties rebels protesters militants fighters mercenaries
+    settlers refugees migrants strike strikes stadium school schools hospital hospitals
+    library libraries park parks corridor border borders checkpoint checkpoints zone zones
+    talks negotiations summit conference sanctions merger acquisition contract contracts
+    platform network grid license licence permit ban visa visas constitution mandate
+    observers observer monitors monitor inspectors commission delegation embassy
+    """
+)
+
 _STEM_SUFFIXES = ("ings", "ing", "ers", "er", "es", "s")
 
 
