@@ -53,11 +53,14 @@ from model.article.entities import (
     with_text,
 )
 from model.article.lexicon import (
+    DEMONYMS,
     EVALUATIVE_VERBS,
     GEO,
+    NOT_SPEAKERS,
     ORG_NOUNS,
     SPOKES_TITLES,
     SUBJECT_VERB_FILLERS,
+    TITLE_WORDS,
     VERB_RE,
     bare,
 )
@@ -268,9 +271,17 @@ def _is_subject(tokens: Sequence[Token], i: int, j: int) -> bool:
 
 
 def _is_speaker(phrase: Phrase | None) -> bool:
-    """A phrase that can speak: a person, an organisation name, a role, or a pronoun."""
+    """A phrase that can speak: a person, an organisation name, a role, or a pronoun.
+
+    Not a lone word that only looks like a name at a sentence start or names a crowd or a
+    place: "Some said", "Republicans said", "United said", "Paris said"."""
     if phrase is None:
         return False
+    if phrase.kind == "name" and len(phrase.name) == 1 and not phrase.titles:
+        word = bare(phrase.name[0])
+        singular = word[:-1] if word.endswith("s") else ""
+        party = singular in TITLE_WORDS or singular in DEMONYMS or word in DEMONYMS
+        return not (word in NOT_SPEAKERS or word in GEO or party)
     if phrase.kind in {"pronoun", "name"}:
         return True
     return bool(phrase.titles) or any(w in ORG_NOUNS for w in phrase.text.lower().split()[-1:])
@@ -362,9 +373,14 @@ class _Attributor:
         not read again as reported speech.
         """
         first = quote.parts[0]
+        after, before = self._cue_after(first), self._cue_before(quote)
+        if before is not None and self.text[first.end - 1] in ".!?":
+            # A sentence-final quote (called the plan “illogical.”) is cued before it; what
+            # follows its closing mark starts the next sentence, and maybe the next cue.
+            after = None
         found = [
-            self._cue_after(first),
-            self._cue_before(quote),
+            after,
+            before,
             self._cue_roundup(quote),
             *(self._cue_between(a, b) for a, b in zip(quote.parts, quote.parts[1:], strict=False)),
             *(self._cue_after(part) for part in quote.parts[1:]),

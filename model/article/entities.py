@@ -225,7 +225,15 @@ def _parse_words(words: tuple[str, ...]) -> _Shape:
         k0 += 1
     rest = words[k0:]
     lowers = [_title_word(w) for w in rest]
-    last_title = max((i for i, w in enumerate(lowers) if w in TITLE_WORDS), default=-1)
+    # A possessive is an owner, not a role: "Sheriff's Deputies Association".
+    last_title = max(
+        (
+            i
+            for i, w in enumerate(lowers)
+            if w in TITLE_WORDS and not rest[i].endswith(("'s", "’s"))
+        ),
+        default=-1,
+    )
     k = last_title + 1
     # "President of (the Republic of) Azerbaijan Ilham Aliyev": skip the "of" complements.
     while last_title >= 0 and k < len(rest) and lowers[k] == "of":

@@ -159,6 +159,13 @@ ORG_NOUNS = ORG_HEADS | words(
     "program producer insurer lender"
 )
 
+# Lone capitalised words that are never a speaker on their own: quantifiers opening a
+# sentence ("Some said"), and name parts that need the rest ("United", "National").
+NOT_SPEAKERS = words(
+    "some many most others other several few both all none each every any another such "
+    "united national federal state royal new"
+)
+
 PRONOUNS = {"he": "male", "she": "female", "they": "plural", "it": "plural"}
 
 # Capitalised words that are never (part of) a name.

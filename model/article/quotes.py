@@ -208,11 +208,15 @@ def _merge_interrupted(text: str, quotes: list[Quote]) -> list[Quote]:
             if (
                 last.close_mark is not None
                 and first.open_mark is not None
+                # "“A,” he said, “B.”": a sentence-final part ("illogical.") ends the quote.
+                and text[last.end - 1] not in ".!?"
                 and last.paragraph == first.paragraph
                 and first.open_mark - last.close_mark <= _MAX_INTERRUPTION
             ):
                 gap = text[last.close_mark + 1 : first.open_mark]
-                if VERB_RE.search(gap) and not re.search(r"[.!?]", gap):
+                # The clause between is an attribution set off by punctuation: ", he said, ".
+                clause = gap.strip().endswith((",", ":", "—", "–"))
+                if clause and VERB_RE.search(gap) and not re.search(r"[.!?]", gap):
                     merged[-1] = Quote(prev.parts + quote.parts, prev.closed and quote.closed)
                     continue
         merged.append(quote)
