@@ -3,12 +3,17 @@
 For each direct quote (quotes.py) the attribution cue is looked for, in this order:
 
 1. right after a part's closing mark: ``,” Aliyev said.``, ``,” said Dmitry Peskov, the
-   Kremlin spokesman.``, ``,” he added.``, ``,” according to the ministry.``;
+   Kremlin spokesman.``, ``,” he added.``, ``,” according to the ministry.`` (not after a
+   sentence-final quote that has a cue before it: ``called the plan “illogical.” Marsh
+   said ...`` starts the next sentence);
 2. right before the first opening mark: ``Aliyev said: “``, ``Aliyev told reporters on
    Tuesday that “``, ``According to Aliyev, “`` (or, for a quote opening a paragraph, a
    previous paragraph ending in a colon);
-3. between two parts of an interrupted quote: ``“A,” he said, “B.”``;
-4. none: a quote opening a paragraph, or following an attributed quote of the same
+3. a colon with no cue verb: the verbless round-up and interview format (``Jane Doe, The
+   Daily Planet: “...”``, ``Abernathy: “...”``), or a sentence whose subject is a speaker
+   (``The president then turned to the battlefield: “...``);
+4. between two parts of an interrupted quote: ``“A,” he said, “B.”``;
+5. none: a quote opening a paragraph, or following an attributed quote of the same
    paragraph, continues the speaker of the speech just before it (news convention); a quote
    inside someone's reported speech is theirs.
 
@@ -19,12 +24,25 @@ subject to the sentence end (the whole sentence when the attribution trails or s
 middle between commas). Speaker phrases are resolved in document order by
 :class:`~model.article.entities.EntityRegistry`.
 
+The subject of a cue verb is found over the clutter of US political and wire copy: a party
+affiliation in parentheses or between commas ("Rep. Jane Doe (D-Mo.) said", "Sen. X,
+R-Texas, said"), an appositive holding the name ("Voss' campaign manager, Todd Birch,
+said"), fillers ("also", "later"). "A spokesman for the ministry said" is the ministry
+speaking (and "she" right after it, too). A lone word that names a crowd, a place or a
+quantifier ("Republicans", "Paris", "Some") is never a speaker.
+
 Text that is not inside any attributed speech belongs to the author (speaker None),
 including quotes nobody could be found for, as the product defines it.
 
+Why rules and word lists rather than a learned attributor: the cues are few and formulaic,
+every decision can be explained from the text, and the team's dev set
+(bench/data/attribution_dev.jsonl, 404 quotes) is too small to train a model that would
+generalise better than the rules it would have to learn; bench/attribution.py measures them.
+
 Limits: reported speech ends at its sentence (a following sentence without its own verb is
 the author's again); a cue farther than one clause from its quote is not seen; nested
-reported speech inside a quote stays with the quoted speaker.
+reported speech inside a quote stays with the quoted speaker; an uncued quote after a
+paragraph that only introduces someone ("X sat down with the Gazette.") stays the author's.
 """
 
 from __future__ import annotations

@@ -6,24 +6,38 @@ Phrases are parsed from tokens with closed word lists (lexicon.py), not a traine
   complements: "Azerbaijani President Ilham Aliyev", "President of Azerbaijan Ilham Aliyev",
   "Kremlin spokesman Dmitry Peskov", "Mr. Aliyev", "Russia's Defense Ministry";
   the tokens after the last role word (and its "of X" complement) are the name, the rest is
-  the role; a name ending in an organisation head ("Ministry", "Kremlin") is an organisation;
+  the role. Role words include lower-case roles before a name ("Acme attorney Paul Reed",
+  "Halberd chief executive Nadia Ferreira"), abbreviated titles ("Sen.", "Rep.", "Gov.",
+  "the Rev.") and party words ("Republican Ward Pemberton"); suffixes ("Jr.", "II") stay in
+  the name but are never the surname; an affiliation after the name is not part of it
+  ("Marcus Obi of Fenwick Research"). A name ending in an organisation head ("Ministry",
+  "Foods", "Review") or shaped "Ministry of X" / "Foundation for X" is an organisation;
 - a *nominal* phrase is a determiner plus modifiers and a role or organisation word:
-  "the president", "the foreign minister", "a ministry spokesman", "the ministry", and
-  "Mr. President" / "the head of state" / "the leader";
+  "the president", "the foreign minister", "a ministry spokesman", "the ministry", "the
+  influential daily", and "Mr. President" / "the head of state" / "the leader";
 - a *pronoun* is he / she / they / it.
 
 :class:`EntityRegistry` resolves phrases in document order: a name matches the person with
 the same surname (and no conflicting first name) and upgrades the display name to the
 fullest form seen ("Aliyev" then "Ilham Aliyev" -> "Ilham Aliyev"); a nominal matches the
 most recently mentioned entity with that role (modifiers must agree: "the foreign minister"
-is not the defence minister); he/she matches the most recent speaker of compatible gender
-(news style keeps "he" for the person being quoted), else the most recent person mentioned.
-Only the last ``_LOOKBACK`` mentions are searched, so resolution cost stays bounded.
+is not the defence minister), and an organisation word or an unnamed spokesperson ("the
+company", "the daily", "a Skyreach spokesperson") matches the organisation named last.
+he/she is resolved by news convention, in this order: the latest speaker or sentence
+subject of its own paragraph ("Lindgren, an epidemiologist, has run ... “...,” she said":
+a person introduced just before wins over the last speaker); else the latest speaker within
+reach; else the latest person mentioned; always of a compatible gender and never an
+organisation (except one speaking through an unnamed spokesperson just before). Mentions
+inside quotes are never antecedents. Only the last ``_LOOKBACK`` mentions are searched, so
+resolution cost stays bounded.
+
+Gender comes from honorifics, gendered roles, earlier pronouns and a short list of common
+given names (lexicon.FEMALE_NAMES / MALE_NAMES); an unknown name leaves it open.
 
 Limits: no syntax, so a name that is not a speaker-phrase subject ("Aliyev's critics
 said") can be misread; unknown nominals with no antecedent become entities named by the
-phrase itself ("ministry spokesman"); gender is known only from honorifics, gendered roles
-and earlier pronouns.
+phrase itself ("ministry spokesman"); a company name without an organisation word
+("Crispin") is taken for a person.
 """
 
 from __future__ import annotations

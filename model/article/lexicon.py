@@ -101,7 +101,7 @@ TITLE_WORDS = words(
     retiree treasurer clerk auditor trustee administrator coordinator chairperson engineer
     designer planner negotiator mediator investigator economist pollster strategist
     businessman businesswoman billionaire entrepreneur director-general superintendent
-    democrat republican partner managing quarterback
+    democrat republican partner managing quarterback admiral
     """
 )
 # Abbreviated titles before names: "Sen. Jane Doe", "the Rev. Mark Ellis", "Gov. X".

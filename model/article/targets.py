@@ -29,9 +29,16 @@ head. Grouping, in order:
    same ("the agreement" -> "the visa facilitation agreement");
 4. a bare generic head ("the mission") joins the one group whose members share that head.
 
-Automatic targets are groups with at least ``min_mentions`` mentions (headline included,
-at least one in the body), excluding groups made only of words a stance is never about
-("the press conference", "the same time"); at most ``max_targets``, most mentioned first.
+Automatic targets are concrete groups with at least ``min_mentions`` mentions (headline
+included, at least one in the body), most mentioned first, then named entities mentioned
+once inside what a speaker said (``single``: analyze.py keeps one only when a speaker takes
+a clear, non-neutral stance toward it, e.g. the "Joint Monitoring Center" praised once in a
+quote); at most ``max_targets``. Concrete means what a reader would name as a target: a
+named entity (person, organisation, country, "Joint Monitoring Center"), or a noun phrase
+whose head is a concrete thing (lexicon.CONCRETE_HEADS: forces, missions, agreements, laws,
+institutions, places, projects: "Russian peacekeepers", "the visa facilitation agreement");
+abstract heads ("activity", "goal", "position") and groups made only of words a stance is
+never about ("the press conference", "the same time") are not targets.
 A caller's target gets its literal mentions (model.text.find_mentions) plus the mentions of
 the discovered group with a matching key, so "Russian peacekeepers" also finds "the
 peacekeeping mission". Mentions inside attribution cues ("Mr. Aliyev said") do not count.
