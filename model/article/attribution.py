@@ -50,9 +50,18 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from model.article.cleaning import CleanedArticle
+from model.article.cues import (
+    according_to,
+    ends_phrase,
+    is_sentence_subject,
+    is_speaker,
+    roundup_speaker,
+    subject,
+    verb_tokens,
+)
 from model.article.entities import (
     MENTION,
     QUOTED,
@@ -63,22 +72,13 @@ from model.article.entities import (
     Token,
     TokenIndex,
     is_antecedent,
-    name_runs,
     parse_run,
     phrase_after,
-    phrase_before,
     token_at,
     with_text,
 )
 from model.article.lexicon import (
-    DEMONYMS,
     EVALUATIVE_VERBS,
-    GEO,
-    NOT_SPEAKERS,
-    ORG_NOUNS,
-    SPOKES_TITLES,
-    SUBJECT_VERB_FILLERS,
-    TITLE_WORDS,
     VERB_RE,
     bare,
 )
@@ -97,13 +97,9 @@ _CUE_WINDOW = 200
 _MAX_CUE_GAP_WORDS = 10
 # Words after a verb that still make the attribution "trailing" ("..., he said on Tuesday.").
 _MAX_TRAILING_WORDS = 3
-# The longest parenthetical skipped between a name and its verb: "(D-N.M.)".
-_MAX_PAREN_TOKENS = 10
 _SENTENCE_STARTS = frozenset({".", "!", "?", "”", '"', ":"})
-_PARTY_TAG = re.compile(r"[DRI]-[A-Z]")
 # The longest round-up lead before a colon: "Beatrice Lund, Riverside Tenants Union:".
 _MAX_ROUNDUP_CHARS = 160
-_END_OF_PHRASE = frozenset({",", ".", ";", ":", "!", "?", "”", '"', "»", "—", "–"})
 
 
 @dataclass(frozen=True)
@@ -168,143 +164,6 @@ class Attribution:
     index: TokenIndex
 
 
-def _verb_tokens(tokens: Sequence[Token], match: re.Match[str]) -> tuple[int, int] | None:
-    """Token indices [first, after) of a verb match, or None when it is not on token edges."""
-    first = token_at(tokens, match.start())
-    if first >= len(tokens) or tokens[first].start != match.start():
-        return None
-    after = first
-    while after < len(tokens) and tokens[after].end <= match.end():
-        after += 1
-    return first, after
-
-
-def _skip_paren(tokens: Sequence[Token], i: int) -> int:
-    """Index before a short parenthetical ending at ``tokens[i]`` ("Jane Doe (D-Mo.)")."""
-    if i < 0 or tokens[i].text != ")":
-        return i
-    for k in range(i - 1, max(-1, i - _MAX_PAREN_TOKENS), -1):
-        if tokens[k].text == "(":
-            return k - 1
-    return i
-
-
-def _subject(text: str, tokens: Sequence[Token], verb: int) -> Phrase | None:
-    """The speaker phrase right before ``tokens[verb]`` (fillers, appositives and a party
-    affiliation in parentheses or commas skipped); "a spokesman for the ministry" is the
-    ministry speaking through a spokesperson."""
-    phrase = _subject_phrase(text, tokens, verb)
-    if phrase is None or phrase.kind == "pronoun":
-        return phrase
-    k = token_at(tokens, phrase.start)
-    spokes_for = k >= 2 and tokens[k - 1].lower == "for" and tokens[k - 2].lower in SPOKES_TITLES
-    if spokes_for and (phrase.org or phrase.kind == "nominal"):
-        spokes = frozenset({tokens[k - 2].lower})
-        return replace(phrase, titles=phrase.titles | spokes, org=True)
-    return phrase
-
-
-def _party_tag(tokens: Sequence[Token]) -> bool:
-    """ "R-Kan.", "D-N.M.": a party affiliation between commas."""
-    return 0 < len(tokens) <= 6 and _PARTY_TAG.match(tokens[0].text) is not None
-
-
-def _subject_phrase(text: str, tokens: Sequence[Token], verb: int) -> Phrase | None:
-    toks = tokens
-    i = verb - 1
-    while i >= 0 and toks[i].lower in SUBJECT_VERB_FILLERS:
-        i -= 1
-    i = _skip_paren(toks, i)
-    if i >= 0 and toks[i].text == ",":
-        # "Dmitry Peskov, the Kremlin spokesman, said" / "Aliyev, who ..., said".
-        k = i - 1
-        while k >= 0 and toks[k].text != "," and i - k <= 15:
-            k -= 1
-        if k < 1 or toks[k].text != ",":
-            return None
-        if _party_tag(toks[k + 1 : i]):
-            # "Sen. Dale Whitcomb, R-Kan., said": the name is before the party tag.
-            return phrase_before(text, toks, _skip_paren(toks, k - 1))
-        words = [t for t in toks[k + 1 : i] if t.lower not in {"the", "a", "an"}]
-        before = k - 1
-        party = k - 1
-        while party >= 0 and toks[party].text != "," and k - party <= 6:
-            party -= 1
-        if party >= 1 and toks[party].text == "," and _party_tag(toks[party + 1 : k]):
-            before = party - 1  # "Sen. Kathleen Moore, D-Vt., a sponsor of the bill, said"
-        phrase = phrase_before(text, toks, _skip_paren(toks, before))
-        role = parse_run(words) if words and words[0].text[:1].isalpha() else None
-        if phrase is None and role is not None and all(t.capitalised for t in words):
-            # "Voss' campaign manager, Todd Birch, called": the name is in the commas.
-            return with_text(role, text) if role.kind == "name" else None
-        if phrase is None or phrase.kind == "pronoun":
-            return phrase
-        if role is not None and role.kind == "name" and phrase.kind == "nominal":
-            # "The opposition leader, Davit Kurtsikidze, said": the name is in the commas.
-            named = replace(
-                role,
-                start=phrase.start,
-                titles=role.titles | phrase.titles,
-                modifiers=role.modifiers | phrase.modifiers,
-                role=role.role or phrase.text.split(maxsplit=1)[-1],
-            )
-            return with_text(named, text)
-        if role is None or not role.titles:
-            return phrase
-        return replace(
-            phrase,
-            titles=phrase.titles | role.titles,
-            modifiers=phrase.modifiers | role.modifiers,
-            gender=phrase.gender or role.gender,
-            role=phrase.role or role.role,
-        )
-    return phrase_before(text, toks, i)
-
-
-def _ends_phrase(tokens: Sequence[Token], phrase: Phrase) -> bool:
-    """Whether the phrase is followed by punctuation or nothing (not by more clause)."""
-    k = token_at(tokens, phrase.end)
-    return k >= len(tokens) or tokens[k].text in _END_OF_PHRASE
-
-
-def _according_to(text: str, tokens: Sequence[Token], k: int) -> Phrase | None:
-    """``according to X`` starting at ``tokens[k]``."""
-    if k + 2 < len(tokens) and [t.lower for t in tokens[k : k + 2]] == ["according", "to"]:
-        phrase = phrase_after(text, tokens, k + 2)
-        if phrase is not None and _ends_phrase(tokens, phrase):
-            return phrase
-    return None
-
-
-def _is_subject(tokens: Sequence[Token], i: int, j: int) -> bool:
-    """Whether the name run tokens[i:j] is a sentence subject: it opens the sentence (or
-    follows a fronted clause: "Asked why, Whitby paused") and is not a possessive."""
-    if tokens[j - 1].text.endswith(("'s", "’s")):
-        return False
-    before = tokens[i - 1].text if i > 0 else "."
-    if before not in {".", "!", "?", "”", '"', ","}:
-        return False
-    after = tokens[j].text if j < len(tokens) else "."
-    return after == "," or after[:1].islower()
-
-
-def _is_speaker(phrase: Phrase | None) -> bool:
-    """A phrase that can speak: a person, an organisation name, a role, or a pronoun.
-
-    Not a lone word that only looks like a name at a sentence start or names a crowd or a
-    place: "Some said", "Republicans said", "United said", "Paris said"."""
-    if phrase is None:
-        return False
-    if phrase.kind == "name" and len(phrase.name) == 1 and not phrase.titles:
-        word = bare(phrase.name[0])
-        singular = word[:-1] if word.endswith("s") else ""
-        party = singular in TITLE_WORDS or singular in DEMONYMS or word in DEMONYMS
-        return not (word in NOT_SPEAKERS or word in GEO or party)
-    if phrase.kind in {"pronoun", "name"}:
-        return True
-    return bool(phrase.titles) or any(w in ORG_NOUNS for w in phrase.text.lower().split()[-1:])
-
-
 _NO_AREAS = Areas()
 
 
@@ -367,7 +226,7 @@ class _Attributor:
                         QUOTED
                         if quoted.holds(tokens[i].start)
                         else SUBJECT
-                        if _is_subject(tokens, i, j)
+                        if is_sentence_subject(tokens, i, j)
                         else MENTION
                     )
                     self.registry.observe(with_text(phrase, self.text), role=role)
@@ -437,24 +296,24 @@ class _Attributor:
 
     def _speaker_verb_at(self, tokens: Sequence[Token], k: int) -> tuple[Phrase, Span] | None:
         """``said X`` / ``X said`` / ``according to X`` starting at ``tokens[k]``."""
-        by = _according_to(self.text, tokens, k)
+        by = according_to(self.text, tokens, k)
         if by is not None:
             return by, (tokens[k].start, by.end)
         verb = VERB_RE.match(self.text, tokens[k].start)
         if verb is not None:
-            edges = _verb_tokens(tokens, verb)
+            edges = verb_tokens(tokens, verb)
             phrase = phrase_after(self.text, tokens, edges[1]) if edges else None
-            if phrase is not None and _is_speaker(phrase) and _ends_phrase(tokens, phrase):
+            if phrase is not None and is_speaker(phrase) and ends_phrase(tokens, phrase):
                 return phrase, (tokens[k].start, phrase.end)
             return None
         # Subject first: the first verb within a few tokens, whose subject starts at k.
         limit = tokens[min(k + 12, len(tokens) - 1)].end
         match = VERB_RE.search(self.text, tokens[k].start, limit)
-        edges = _verb_tokens(tokens, match) if match else None
+        edges = verb_tokens(tokens, match) if match else None
         if match is None or edges is None:
             return None
-        phrase = _subject(self.text, tokens, edges[0])
-        if phrase is not None and _is_speaker(phrase) and phrase.start == tokens[k].start:
+        phrase = subject(self.text, tokens, edges[0])
+        if phrase is not None and is_speaker(phrase) and phrase.start == tokens[k].start:
             return phrase, (phrase.start, match.end())
         return None
 
@@ -477,21 +336,21 @@ class _Attributor:
             lo, hi = max(prev.start, prev.end - _CUE_WINDOW), prev.end
         tokens = self.index.between(lo, hi)
         for k, tok in enumerate(tokens):
-            by = _according_to(self.text, tokens, k) if tok.lower == "according" else None
+            by = according_to(self.text, tokens, k) if tok.lower == "according" else None
             if by is not None and self._gap_ok(by.end, hi):
                 return by, (tok.start, by.end)
         matches = list(VERB_RE.finditer(self.text, lo, hi))
         if not matches or not self._gap_ok(matches[-1].end(), hi):
             return None
         match = matches[-1]
-        edges = _verb_tokens(tokens, match)
+        edges = verb_tokens(tokens, match)
         if edges is None:
             return None
-        phrase = _subject(self.text, tokens, edges[0])
-        if phrase is None or not _is_speaker(phrase):
+        phrase = subject(self.text, tokens, edges[0])
+        if phrase is None or not is_speaker(phrase):
             after = phrase_after(self.text, tokens, edges[1])  # "said Aliyev: “..."
-            phrase = after if after is not None and _ends_phrase(tokens, after) else None
-        if phrase is None or not _is_speaker(phrase):
+            phrase = after if after is not None and ends_phrase(tokens, after) else None
+        if phrase is None or not is_speaker(phrase):
             return None
         return phrase, (min(phrase.start, match.start()), max(phrase.end, match.end()))
 
@@ -520,41 +379,16 @@ class _Attributor:
                 start = k + 1
         lead = tokens[start:-1]
         if start == 0 and first.open_mark - para.start <= _MAX_ROUNDUP_CHARS:
-            found = self._roundup_speaker(lead)
+            found = roundup_speaker(self.text, lead, self.registry)
             if found is not None:
                 return found, (found.start, found.end)
         subject = phrase_after(self.text, lead, 0) if lead else None
-        if subject is None or not _is_speaker(subject) or subject.kind == "name":
+        if subject is None or not is_speaker(subject) or subject.kind == "name":
             return None  # names are handled above; here only "the president", "he"
         k = token_at(lead, subject.end)
         if k < len(lead) and lead[k].text[:1].islower():
             return subject, (subject.start, subject.end)
         return None
-
-    def _roundup_speaker(self, lead: Sequence[Token]) -> Phrase | None:
-        """The speaker named in a round-up lead (see :meth:`_cue_roundup`)."""
-        people: list[tuple[int, Phrase]] = []
-        orgs: list[Phrase] = []
-        for i, j in name_runs(lead):
-            phrase = parse_run(lead[i:j])
-            if phrase is None or phrase.kind != "name":
-                continue
-            if lead[j - 1].text.endswith(("'s", "’s")):
-                continue  # "Harmon's attorney": Harmon is not the speaker
-            segment = sum(1 for t in lead[:i] if t.text == ",")
-            phrase = with_text(phrase, self.text)
-            if phrase.org:
-                orgs.append(phrase)
-            elif any(bare(w) in GEO for w in phrase.name):
-                continue
-            elif (
-                len(phrase.name) > 1 or phrase.titles or self.registry.person(bare(phrase.name[0]))
-            ):
-                people.append((segment, phrase))
-        if people:
-            seg = people[0][0]
-            return max((p for s_, p in people if s_ == seg), key=lambda p: (len(p.name), p.start))
-        return orgs[0] if orgs else None
 
     def _gap_ok(self, start: int, end: int) -> bool:
         """Whether the text between a cue and its quote is a short adjunct, not a sentence."""
@@ -584,25 +418,25 @@ class _Attributor:
         for k, tok in enumerate(tokens):
             # "According to X, ..." opening the sentence or ", according to X." closing it.
             if tok.lower == "according" and (k == 0 or tokens[k - 1].text == ","):
-                by = _according_to(self.text, tokens, k)
+                by = according_to(self.text, tokens, k)
                 taken = quoted.holds(tok.start) or self.cue_areas.holds(tok.start)
                 if by is not None and not taken:
                     return (lo, hi), by, (tok.start, by.end)
         for match in VERB_RE.finditer(self.text, lo, hi):
             if quoted.holds(match.start()) or self.cue_areas.holds(match.start()):
                 continue
-            edges = _verb_tokens(tokens, match)
+            edges = verb_tokens(tokens, match)
             if edges is None:
                 continue
-            phrase = _subject(self.text, tokens, edges[0])
+            phrase = subject(self.text, tokens, edges[0])
             inverted = False
-            unnamed = phrase is None or not _is_speaker(phrase)
+            unnamed = phrase is None or not is_speaker(phrase)
             if unnamed and edges[0] > 0 and tokens[edges[0] - 1].text == ",":
                 # "..., said the minister."
                 after = phrase_after(self.text, tokens, edges[1])
-                if after is not None and _ends_phrase(tokens, after):
+                if after is not None and ends_phrase(tokens, after):
                     phrase, inverted = after, True
-            if phrase is None or not _is_speaker(phrase) or quoted.holds(phrase.start):
+            if phrase is None or not is_speaker(phrase) or quoted.holds(phrase.start):
                 continue
             cue = (min(phrase.start, match.start()), max(phrase.end, match.end()))
             return self._reported_span(lo, hi, phrase, match, inverted, quoted), phrase, cue
