@@ -269,6 +269,10 @@ CONCRETE_HEADS = words(
     talks negotiations summit conference sanctions merger acquisition contract contracts
     platform network grid license licence permit ban visa visas constitution mandate
     observers observer monitors monitor inspectors commission delegation embassy
+    campaign campaigns policy policies proposal proposals decision decisions measure
+    measures initiative initiatives investigation investigations probe inquiry operation
+    operations offensive war wars attack attacks cut cuts rule rules regulation regulations
+    ruling verdict order orders system package subsidy subsidies fund funds loan loans
     """
 )
 
