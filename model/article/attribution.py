@@ -24,12 +24,8 @@ subject to the sentence end (the whole sentence when the attribution trails or s
 middle between commas). Speaker phrases are resolved in document order by
 :class:`~model.article.entities.EntityRegistry`.
 
-The subject of a cue verb is found over the clutter of US political and wire copy: a party
-affiliation in parentheses or between commas ("Rep. Jane Doe (D-Mo.) said", "Sen. X,
-R-Texas, said"), an appositive holding the name ("Voss' campaign manager, Todd Birch,
-said"), fillers ("also", "later"). "A spokesman for the ministry said" is the ministry
-speaking (and "she" right after it, too). A lone word that names a crowd, a place or a
-quantifier ("Republicans", "Paris", "Some") is never a speaker.
+The speaker phrase of a cue is read by cues.py (party affiliations, appositives,
+spokespeople for organisations, round-up leads, lone words that are never speakers).
 
 Text that is not inside any attributed speech belongs to the author (speaker None),
 including quotes nobody could be found for, as the product defines it.
