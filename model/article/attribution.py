@@ -3,7 +3,8 @@
 For each direct quote (quotes.py) the attribution cue is looked for, in this order:
 
 1. right after a part's closing mark: ``,” Aliyev said.``, ``,” said Dmitry Peskov, the
-   Kremlin spokesman.``, ``,” he added.``, ``,” according to the ministry.`` (not after a
+   Kremlin spokesman.``, ``,” he added.``, ``,” according to the ministry.``, a signature
+   ``” — Sam Kent, attorney`` (not after a
    sentence-final quote that has a cue before it: ``called the plan “illogical.” Marsh
    said ...`` starts the next sentence);
 2. right before the first opening mark: ``Aliyev said: “``, ``Aliyev told reporters on
@@ -51,6 +52,7 @@ from dataclasses import dataclass
 from model.article.cleaning import CleanedArticle
 from model.article.cues import (
     according_to,
+    dash_signature,
     ends_phrase,
     is_sentence_subject,
     is_speaker,
@@ -279,6 +281,9 @@ class _Attributor:
         para = self.paragraphs[part.paragraph]
         hi = min(para.end, part.close_mark + 1 + _CUE_WINDOW)
         tokens = self.index.between(part.close_mark + 1, hi)
+        signed = dash_signature(self.text, tokens)
+        if signed is not None and is_speaker(signed):
+            return signed, (tokens[0].start, signed.end)
         k = 1 if tokens and tokens[0].text == "," else 0
         return self._speaker_verb_at(tokens, k) if k < len(tokens) else None
 

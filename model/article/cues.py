@@ -76,6 +76,11 @@ def subject(text: str, tokens: Sequence[Token], verb: int) -> Phrase | None:
     if phrase is None or phrase.kind == "pronoun":
         return phrase
     k = token_at(tokens, phrase.start)
+    if phrase.kind == "name" and k >= 2 and tokens[k - 1].lower == "from":
+        # "the senator from Ohio said": the role speaks, not the place.
+        role = phrase_before(text, tokens, k - 2)
+        if role is not None and role.kind == "nominal" and role.titles:
+            return role
     spokes_for = k >= 2 and tokens[k - 1].lower == "for" and tokens[k - 2].lower in SPOKES_TITLES
     if spokes_for and (phrase.org or phrase.kind == "nominal"):
         spokes = frozenset({tokens[k - 2].lower})
@@ -165,6 +170,16 @@ def is_sentence_subject(tokens: Sequence[Token], i: int, j: int) -> bool:
         return False
     after = tokens[j].text if j < len(tokens) else "."
     return after == "," or after[:1].islower()
+
+
+def dash_signature(text: str, tokens: Sequence[Token]) -> Phrase | None:
+    """``“...” — Sam Kent, attorney``: a name right after a dash that follows a quote."""
+    if len(tokens) < 2 or tokens[0].text not in {"—", "–", "-"}:
+        return None
+    phrase = phrase_after(text, tokens, 1)
+    if phrase is None or phrase.kind != "name" or not ends_phrase(tokens, phrase):
+        return None
+    return phrase
 
 
 def is_speaker(phrase: Phrase | None) -> bool:

@@ -371,6 +371,11 @@ def _speakers_of_quotes(text: str) -> list[str | None]:
             'is a deal to be had here."',
             ["Carl Denning"],
         ),
+        (
+            'Sen. Mark Hale of Ohio spoke. "This is wrong," the senator from Ohio said.',
+            ["Mark Hale"],
+        ),
+        ('Residents reacted.\n\n"We will appeal this ruling." — Sam Kent, attorney', ["Sam Kent"]),
         # Role words before the name; "the Rev."; suffixes.
         ('Acme attorney Paul Reed said: "My client never saw the files."', ["Paul Reed"]),
         (
