@@ -89,9 +89,10 @@ class Chromium:
         proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
             page_ws = _page_websocket(proc)
-            with httpx.Client() as client, connect_ws(
-                page_ws, client, max_message_size_bytes=_MAX_MESSAGE
-            ) as ws:
+            with (
+                httpx.Client() as client,
+                connect_ws(page_ws, client, max_message_size_bytes=_MAX_MESSAGE) as ws,
+            ):
                 browser = cls(proc, ws, profile)
                 browser.send("Page.enable")
                 browser.send("Runtime.enable")
@@ -175,9 +176,7 @@ class Chromium:
         """A real mouse click (press and release) at the element's centre."""
         x, y = self._centre(selector)
         for kind in ("mousePressed", "mouseReleased"):
-            self.send(
-                "Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1
-            )
+            self.send("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1)
 
     def focus(self, selector: str) -> None:
         """Focus an element, as Tab would."""
