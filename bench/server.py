@@ -1,9 +1,7 @@
 """`bentoml serve` of the stance service on a free 127.0.0.1 port, for demos and tests.
 
-    home = tempfile.mkdtemp()
-    tag = register_folder(model_dir, home)
-    with serve({"BENTOML_HOME": home, "STANCE_MODEL_TAG": tag}, log_path) as url:
-        httpx.get(f"{url}/model")
+Register a model folder in a throw-away store with ``register_folder(folder, home)``, then
+``with serve({"BENTOML_HOME": home, "STANCE_MODEL_TAG": tag}, log) as url:`` talks to it.
 """
 
 from __future__ import annotations
