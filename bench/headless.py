@@ -200,9 +200,16 @@ class Chromium:
                 text=text if kind == "keyDown" else "",
             )
 
-    def screenshot(self, path: Path) -> None:
-        """Write a PNG of the viewport."""
-        data = self.send("Page.captureScreenshot", format="png")["data"]
+    def screenshot(self, path: Path, full_page: bool = False) -> None:
+        """Write a PNG of the viewport (or of the whole page, up to 16,000 px tall)."""
+        params: dict[str, Any] = {"format": "png"}
+        if full_page:
+            width, height = self.evaluate(
+                "[document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
+            )
+            clip = {"x": 0, "y": 0, "width": width, "height": min(height, 16000), "scale": 1}
+            params.update(clip=clip, captureBeyondViewport=True)
+        data = self.send("Page.captureScreenshot", **params)["data"]
         path.write_bytes(base64.b64decode(data))
 
 

@@ -18,6 +18,7 @@ import typer
 
 from model.config import ConfigError
 from model.types import QueryError, StanceQuery
+from training.archive_report import report_command
 from training.args import ArgsError
 from training.data import FORMATS, DataError
 
@@ -395,6 +396,8 @@ def up(
     typer.echo(f"serving on http://{host}:{port} ({' '.join(command[2:])})", err=True)
     raise typer.Exit(subprocess.call(command, cwd=root, env=os.environ.copy()))
 
+
+app.command(name="report")(report_command)
 
 PLUGIN_GROUP = "stance.commands"
 
