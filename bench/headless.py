@@ -200,14 +200,14 @@ class Chromium:
                 text=text if kind == "keyDown" else "",
             )
 
-    def screenshot(self, path: Path, full_page: bool = False) -> None:
-        """Write a PNG of the viewport (or of the whole page, up to 16,000 px tall)."""
+    def screenshot(self, path: Path, full_page: bool = False, max_height: int = 16000) -> None:
+        """Write a PNG of the viewport, or of the page from the top (at most max_height px)."""
         params: dict[str, Any] = {"format": "png"}
         if full_page:
             width, height = self.evaluate(
                 "[document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
             )
-            clip = {"x": 0, "y": 0, "width": width, "height": min(height, 16000), "scale": 1}
+            clip = {"x": 0, "y": 0, "width": width, "height": min(height, max_height), "scale": 1}
             params.update(clip=clip, captureBeyondViewport=True)
         data = self.send("Page.captureScreenshot", **params)["data"]
         path.write_bytes(base64.b64decode(data))

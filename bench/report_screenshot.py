@@ -5,7 +5,8 @@ Usage:
 
 Writes the synthetic archive of bench/archive_report_bench.py (rows with a date field and
 an errors file), runs `stance report --by target --time-field date --freq M --top 8`, opens
-the HTML in headless Chromium and writes a full-page PNG (1100 px wide).
+the HTML in headless Chromium and writes a PNG of the page from the top (1140 px wide,
+--max-height tall).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ def main() -> None:
     parser.add_argument("out", type=Path, help="PNG to write")
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--html", type=Path, help="also keep the report here")
+    parser.add_argument("--max-height", type=int, default=1750, help="crop the page (px)")
     opts = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="stance-report-shot-"))
     scored = write_archive(folder, opts.rows, ["parquet"])["parquet"]
@@ -40,7 +42,7 @@ def main() -> None:
     with Chromium.launch(width=1140, height=900) as browser:
         browser.goto(html.resolve().as_uri())
         opts.out.parent.mkdir(parents=True, exist_ok=True)
-        browser.screenshot(opts.out, full_page=True)
+        browser.screenshot(opts.out, full_page=True, max_height=opts.max_height)
     print(f"wrote {opts.out} from {html}")
 
 

@@ -159,7 +159,12 @@ def _batches(
         import pyarrow.parquet as pq
 
         parquet = pq.ParquetFile(path)
-        yield from parquet.iter_batches(batch_size=BATCH_ROWS, columns=wanted)
+        # One row group at a time: a reader over all of them reads ahead and its memory
+        # grows with the file (measured: pool peak 62 MiB at 2 row groups, 112 MiB at 10).
+        for group in range(parquet.num_row_groups):
+            yield from parquet.iter_batches(
+                batch_size=BATCH_ROWS, row_groups=[group], columns=wanted, use_threads=False
+            )
         return
     import pyarrow.json as pj
 
@@ -175,20 +180,44 @@ def _batches(
     schema = pa.schema([pa.field(c, types[c]) for c in columns])
     if time_field:
         schema = schema.append(pa.field(time_field, pa.string()))
-    reader = pj.open_json(
-        path,
-        read_options=pj.ReadOptions(block_size=JSONL_BLOCK_BYTES),
-        parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore"),
-    )
-    try:
-        yield from reader
-    except pa.ArrowInvalid as err:
-        raise ReportError(
-            f"{path}: {err}; every row needs the same field types (label and ids as strings, "
-            f"probabilities as an object of numbers"
-            + (f", {time_field} as an ISO date string" if time_field else "")
-            + ")"
-        ) from None
+    parse = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
+    # One bounded block at a time: pyarrow's streaming JSON reader keeps more of a large
+    # file in memory the longer it runs (measured: pool peak 83 MiB at 200k rows, 266 MiB
+    # at 1M), so blocks are cut at line ends here and parsed one by one.
+    for offset, block in _line_blocks(path, JSONL_BLOCK_BYTES):
+        try:
+            table = pj.read_json(
+                pa.BufferReader(block),
+                read_options=pj.ReadOptions(block_size=len(block) + 1, use_threads=False),
+                parse_options=parse,
+            )
+        except pa.ArrowInvalid as err:
+            raise ReportError(
+                f"{path}: in the lines from byte {offset}: {err}; every row needs the same "
+                "field types (label and ids as strings, probabilities as an object of numbers"
+                + (f", {time_field} as an ISO date string" if time_field else "")
+                + ")"
+            ) from None
+        yield from table.to_batches()
+
+
+def _line_blocks(path: Path, size: int) -> Iterator[tuple[int, bytes]]:
+    """(byte offset, bytes) blocks of about ``size`` bytes, each ending at a line end."""
+    offset = 0
+    rest = b""
+    with path.open("rb") as handle:
+        while chunk := handle.read(size):
+            data = rest + chunk
+            cut = data.rfind(b"\n") + 1
+            if cut == 0:  # one line longer than size: keep reading
+                rest = data
+                continue
+            if data[:cut].strip():
+                yield offset, data[:cut]
+            offset += cut
+            rest = data[cut:]
+    if rest.strip():
+        yield offset, rest
 
 
 def _hint(column: str, options: ReportOptions) -> str:

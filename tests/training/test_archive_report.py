@@ -176,3 +176,16 @@ def test_input_errors_say_what_was_found(tmp_path: Path, scored_parquet: Path) -
         summarize(plain.with_name("p2.jsonl"), ReportOptions(by="speaker"))
     with pytest.raises(ReportError, match=r"name the output file \*\.html"):
         write_report(scored_parquet, tmp_path / "r.txt", ReportOptions())
+
+
+def test_line_blocks_cut_at_line_ends_even_for_long_lines(tmp_path: Path) -> None:
+    path = tmp_path / "lines.jsonl"
+    data = b'{"a": 1}\n{"bb": "a line longer than the block size"}\n\n{"c": 3}'
+    path.write_bytes(data)
+    blocks = list(archive_report._line_blocks(path, 12))
+    assert [b for _, b in blocks] == [
+        b'{"a": 1}\n',
+        b'{"bb": "a line longer than the block size"}\n\n',
+        b'{"c": 3}',
+    ]
+    assert [data[o : o + len(b)] for o, b in blocks] == [b for _, b in blocks]
