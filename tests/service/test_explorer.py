@@ -44,7 +44,7 @@ SEGMENTS_JS = """[...document.querySelectorAll('#article > span')].map((s) => ({
   start: Number(s.dataset.start), end: Number(s.dataset.end), text: s.textContent,
   cls: s.className, speaker: s.dataset.speaker || null, target: s.dataset.target || null}))"""
 ROWS_JS = """[...document.querySelectorAll('#stances tbody tr')].map((tr) => ({
-  cells: [...tr.cells].map((c) => c.textContent), selected: tr.getAttribute('aria-selected'),
+  cells: [...tr.cells].map((c) => c.textContent), selected: tr.getAttribute('aria-current'),
   hidden: tr.hidden}))"""
 EVIDENCE_JS = """[...document.querySelectorAll('#evidence li')].map((li) =>
   [Number(li.dataset.start), Number(li.dataset.end)])"""
@@ -67,7 +67,8 @@ def server(model_dir: Path, tmp_path_factory: pytest.TempPathFactory):
 
     tag = register(StanceClassifier.load(model_dir), {})
     log = tmp_path_factory.mktemp("explorer") / "serve.log"
-    with serve({"STANCE_MODEL_TAG": tag, "STANCE_API_KEY": API_KEY}, log) as url:
+    env = {"STANCE_MODEL_TAG": tag, "STANCE_API_KEY": API_KEY, "STANCE_MAX_ARTICLE_CHARS": "3000"}
+    with serve(env, log) as url:
         yield url
 
 
@@ -203,7 +204,7 @@ def test_explorer_in_headless_chromium(server: str) -> None:
 
         # A click selects a row and highlights exactly its evidence sentences.
         browser.click("#stances tbody tr[data-row='2']")
-        browser.wait_for("document.querySelector(\"tr[data-row='2']\").ariaSelected === 'true'")
+        browser.wait_for("document.querySelector(\"tr[data-row='2']\").ariaCurrent === 'true'")
         evidence = [[e["start"], e["end"]] for e in expected["stances"][2]["evidence"]]
         assert browser.evaluate(EVIDENCE_JS) == evidence
         segments = browser.evaluate(SEGMENTS_JS)
@@ -230,3 +231,14 @@ def test_explorer_in_headless_chromium(server: str) -> None:
         browser.type_into("#speaker", "mr. lindqvist")
         rows = browser.evaluate(ROWS_JS)
         assert [r["hidden"] for r in rows] == [False, False, True, True]
+
+        # Over the service's limit (read from GET /model once the key is known): refused
+        # on the page with the numbers, nothing sent.
+        browser.wait_for("document.getElementById('model-info').textContent.includes('Model')")
+        browser.evaluate("document.getElementById('text').value = 'x'.repeat(3001)")
+        browser.click("#analyze")
+        assert browser.evaluate("document.getElementById('status').textContent") == (
+            "The article has 3001 characters; this service accepts at most 3000: split it or "
+            "raise STANCE_MAX_ARTICLE_CHARS"
+        )
+        assert len(browser.evaluate(ROWS_JS)) == 4  # the previous analysis stays
