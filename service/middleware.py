@@ -14,6 +14,8 @@ import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from service.explorer import EXPLORER_PATHS
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -23,6 +25,9 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 HEALTH_PATHS = frozenset({"/livez", "/readyz", "/healthz"})
 # Seconds a client should wait before retrying a 503 (a worker loading its model).
 RETRY_AFTER_S = "5"
+# Served without the API key: health checks, and the explorer page (it holds no data and
+# asks for the key itself).
+OPEN_PATHS = HEALTH_PATHS | frozenset(EXPLORER_PATHS)
 logger = logging.getLogger("stance.access")
 
 
@@ -51,7 +56,7 @@ class StanceMiddleware:
 
     Args:
         app: the wrapped ASGI app.
-        api_key: when set, every path except health checks needs ``Authorization: Bearer KEY``
+        api_key: when set, every path except OPEN_PATHS needs ``Authorization: Bearer KEY``
             or ``X-API-Key: KEY`` (401 otherwise).
         max_body_bytes: larger request bodies are refused with 413.
     """
@@ -84,7 +89,7 @@ class StanceMiddleware:
             await send(message)
 
         try:
-            if self.api_key and path not in HEALTH_PATHS and not self._authorised(headers):
+            if self.api_key and path not in OPEN_PATHS and not self._authorised(headers):
                 status_holder["status"] = 401
                 await _json_response(
                     send,

@@ -32,6 +32,7 @@ from starlette.routing import Route
 
 from model.types import QueryError, StancePrediction, StanceQuery
 from service.batcher import ContinuousBatcher
+from service.explorer import explorer_routes
 from service.middleware import StanceMiddleware
 from service.schemas import (
     MAX_ARTICLE_CHARS,
@@ -257,11 +258,13 @@ async def _get_model_info(request: Request) -> JSONResponse:
 
 
 # Mounted last, so BentoML's own routes (the APIs, /readyz, /metrics, /docs.json) match first;
-# this app only answers GET /model and 404s the rest.
+# this app only answers GET /model and the explorer page (GET / and /explorer, which take
+# "/" over from BentoML's index page) and 404s the rest.
 # @bentoml.service turns the class into a Service object; its methods are untyped for mypy.
 _service: Any = StanceService
 _service.mount_asgi_app(
-    Starlette(routes=[Route("/model", _get_model_info, methods=["GET"])]), path="/"
+    Starlette(routes=[Route("/model", _get_model_info, methods=["GET"]), *explorer_routes()]),
+    path="/",
 )
 _service.add_asgi_middleware(
     StanceMiddleware,

@@ -17,6 +17,7 @@ import typer
 
 from model.config import ConfigError
 from model.types import QueryError, StanceQuery
+from training.archive_report import report_command
 from training.args import ArgsError
 from training.data import FORMATS, DataError
 
@@ -407,6 +408,8 @@ def up(
     os.chdir(root)
     os.execv(sys.executable, command)
 
+
+app.command(name="report")(report_command)
 
 PLUGIN_GROUP = "stance.commands"
 
