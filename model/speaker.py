@@ -549,9 +549,8 @@ def speaker_statements(
     owners = _Owners(text, forms, entity, found, quotes)
     clauses = _clauses(text, blocks, owners.quoted)
     owners.assign(clauses)
-    statements = tuple(
-        _trimmed(text, c.start, c.end) for c in clauses if c.owner == "S" and c.end > c.start
-    )
+    trimmed = (_trimmed(text, c.start, c.end) for c in clauses if c.owner == "S")
+    statements = tuple((lo, hi) for lo, hi in trimmed if hi > lo)
     refs = target_references(text, target, mentions, statements)
     inside = Areas(statements)
     spoken = tuple(r for r in refs if inside.covers(r))
