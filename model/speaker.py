@@ -48,8 +48,9 @@ from model.article.cleaning import clean_article
 from model.article.entities import Entity
 from model.article.lexicon import NOT_NAMES, ORG_HEADS, TITLE_WORDS, VERB_RE, words
 from model.article.quotes import Quote, find_quotes
+from model.article.references import target_references
 from model.article.spans import Areas
-from model.text import find_mentions, split_sentences
+from model.text import split_sentences
 from model.types import Span
 
 # Verbs that show their subject's stance but are not in the attribution lexicon (which
@@ -80,36 +81,9 @@ _AUXILIARIES = words(
     "is are was were will would has have had be been being can could should must may might"
 )
 _WORD = re.compile(r"[^\W_][\w'’.-]*")
-# Nouns a speaker uses for "the thing just named": "that decision", "the move".
-_GENERIC_REF = re.compile(
-    r"(?<!\w)(?:that|this|the)\s+(?:decision|move|step|plan|scheme|measure|policy|proposal|"
-    r"idea|project|deal|change|reform|ruling|initiative|programme|program)(?!\w)",
-    re.IGNORECASE,
-)
-_IT = re.compile(r"(?<!\w)it(?!\w)", re.IGNORECASE)
-_IT_OR_THEY = re.compile(r"(?<!\w)(?:it|they|them)(?!\w)", re.IGNORECASE)
 # "X signed the pact on Friday, calling it ...": the participle's subject opens the clause.
 _PARTICIPLES = words("calling describing saying")
 _PARTICIPLE_SUBJECT_WORDS = 6
-# "it" that refers to nothing: "it is time", "it is clear that", "it seems".
-_EXPLETIVE = re.compile(
-    r"\s+(?:is|was|will\s+be|would\s+be)\s+(?:not\s+)?(?:time|clear|likely|unlikely|possible|"
-    r"impossible|important|necessary|hard|difficult|easy|true|too|vital|essential|unclear)\b"
-    r"|\s+(?:seems|seemed|appears|appeared|remains\s+to|takes|took)\b",
-    re.IGNORECASE,
-)
-# Head nouns that name the same kind of thing ("the pact" for "the fisheries agreement").
-_SYNONYM_SETS = (
-    words("pact deal agreement accord treaty"),
-    words("ruling decision verdict judgment judgement"),
-    words("plan scheme programme program project proposal initiative"),
-    words("law bill act legislation"),
-    words("tax levy charge duty"),
-    words("ban prohibition"),
-    words("merger takeover deal"),
-    words("line railway rail route link"),
-)
-_PREPOSITIONS = words("of on for to with in at from by against over about between")
 
 
 @dataclass(frozen=True)
@@ -424,99 +398,6 @@ def _clauses(text: str, blocks: Sequence[Span], quoted: Areas) -> list[_Clause]:
             out.append(_Clause(cut, hi, sentence))
             sentence += 1
     return out
-
-
-def target_head(target: str) -> str | None:
-    """The head noun of a target phrase: the word before its first preposition, else its
-    last word ("closure of the ward" -> closure, "high-speed rail line" -> line); None for a
-    name (capitalised) or a short function word."""
-    ws: list[str] = re.findall(r"[\w'’-]+", target)
-    for i, w in enumerate(ws):
-        if i > 0 and w.lower() in _PREPOSITIONS:
-            ws = ws[:i]
-            break
-    if not ws:
-        return None
-    head = ws[-1]
-    if head[:1].isupper() or len(head) < 3 or not head.isalpha():
-        return None
-    return head.lower()
-
-
-def _heads(head: str) -> list[str]:
-    out = {head}
-    for group in _SYNONYM_SETS:
-        if head in group:
-            out |= group
-    return sorted(out)
-
-
-def target_references(
-    text: str,
-    target: str,
-    mentions: Sequence[Span] | None = None,
-    scopes: Sequence[Span] = (),
-) -> list[Span]:
-    """Where ``target`` is referred to (rule 4 of the module docstring), sorted.
-
-    ``mentions``: the caller's literal mentions (None: found by string matching).
-    ``scopes``: statement spans in which an indirect reference ("it", "that decision") is
-    looked for when they hold no other reference and start after the target's first one.
-    """
-    explicit = sorted(mentions) if mentions is not None else find_mentions(text, target)
-    words_ = target.split()
-    if explicit and len(words_) > 1 and words_[-1][:1].isupper() and len(words_[-1]) >= 3:
-        # "the Games" after "the Winter Games": the last word of a name, once it was named.
-        explicit = sorted({*explicit, *find_mentions(text, words_[-1])})
-        explicit = [s for i, s in enumerate(explicit) if i == 0 or s[0] >= explicit[i - 1][1]]
-    found = Areas(explicit)
-    refs = list(explicit)
-    head = target_head(target)
-    if head is not None:
-        heads = "|".join(re.escape(h) for h in _heads(head))
-        pattern = re.compile(
-            r"(?<!\w)(?:[Tt]he|[Tt]his|[Tt]hat|[Ii]ts|[Tt]heir)\s+(?:[a-z][\w'’-]*\s+){0,3}?(?:"
-            + heads
-            + r")(?!\w)"
-        )
-        for match in pattern.finditer(text):
-            if not found.overlapping(match.start(), match.end()):
-                refs.append(match.span())
-    refs.sort()
-    if not refs:
-        return []
-    first = refs[0][0]
-    taken = Areas(refs)
-    for lo, hi in scopes:
-        if lo < first or taken.overlapping(lo, hi):
-            continue
-        plural = head is not None and _plural(head) and not target.split()[0].endswith("ing")
-        indirect = _indirect(text, lo, hi, plural=plural)
-        if indirect is not None:
-            refs.append(indirect)
-    return sorted(refs)
-
-
-def _plural(head: str) -> bool:
-    return head.endswith("s") and not head.endswith(("ss", "us", "is"))
-
-
-def _indirect(text: str, lo: int, hi: int, plural: bool = False) -> Span | None:
-    """The first "that decision" or non-expletive "it" (also "they" for a plural target)
-    in text[lo:hi], if any."""
-    generic = _GENERIC_REF.search(text, lo, hi)
-    pronoun = None
-    for match in (_IT_OR_THEY if plural else _IT).finditer(text, lo, hi):
-        rest = text[match.end() : min(hi, match.end() + 40)]
-        if _EXPLETIVE.match(rest) or (VERB_RE.match(rest.lstrip()) and rest[:1] == " "):
-            continue
-        pronoun = match
-        break
-    candidates = [m for m in (generic, pronoun) if m is not None]
-    if not candidates:
-        return None
-    best = min(candidates, key=lambda m: m.start())
-    return best.span()
 
 
 def analyse_text(text: str) -> tuple[Attribution, list[Quote], list[Span]]:
