@@ -294,10 +294,12 @@ class _Owners:
             candidates.append(named[-2])  # "Jonas Eklund, the mayor of Tarvik, said"
         if verb.group().lower() in _PARTICIPLES and named:
             candidates = [" ".join(named[0].split()[:_PARTICIPLE_SUBJECT_WORDS])]
-        for chunk in candidates:
-            owner = self._classify(chunk, last)
-            if owner is not None:
-                return owner
+        owners = [self._classify(chunk, last) for chunk in candidates]
+        if "S" in owners:
+            return "S"  # "the mayor of Tarvik, Jonas Eklund, called": either names them
+        owner = next((o for o in owners if o is not None), None)
+        if owner is not None:
+            return owner
         if named and not before.rstrip().endswith(","):
             return None  # the verb has a subject, and it is not a speaker
         # Inverted: "“...,” said Environment Commissioner Lars Eide."

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from model.article.lexicon import VERB_RE, words
+from model.article.lexicon import STOP_WORDS, VERB_RE, words
 from model.article.spans import Areas
 from model.text import find_mentions
 from model.types import Span
@@ -56,6 +56,9 @@ _SYNONYM_SETS = (
     words("merger takeover deal"),
     words("line railway rail route link"),
 )
+_SHORT_NAME_DETERMINERS = words("the this that its their")
+_SHORT_NAME_REACH = 80  # characters before a head searched for its determiner
+_TOKEN = re.compile(r"[^\W\d_][\w'’-]*|[^\w\s]")
 _PREPOSITIONS = words("of on for to with in at from by against over about between")
 
 
@@ -106,15 +109,13 @@ def target_references(
     refs = list(explicit)
     head = target_head(target)
     if head is not None:
-        heads = "|".join(re.escape(h) for h in _heads(head))
         pattern = re.compile(
-            r"(?<!\w)(?:[Tt]he|[Tt]his|[Tt]hat|[Ii]ts|[Tt]heir)\s+(?:[a-z][\w'’-]*\s+){0,3}?(?:"
-            + heads
-            + r")(?!\w)"
+            r"(?<!\w)(?:" + "|".join(re.escape(h) for h in _heads(head)) + r")(?!\w)", re.I
         )
         for match in pattern.finditer(text):
-            if not found.overlapping(match.start(), match.end()):
-                refs.append(match.span())
+            start = _short_name_start(text, match.start())
+            if start is not None and not found.overlapping(start, match.end()):
+                refs.append((start, match.end()))
     refs.sort()
     if not refs:
         return []
@@ -128,6 +129,28 @@ def target_references(
         if indirect is not None:
             refs.append(indirect)
     return sorted(refs)
+
+
+def _short_name_start(text: str, head_start: int) -> int | None:
+    """Where the short name ending in the head at ``head_start`` begins: at its determiner,
+    with at most three lower-case content words between ("the new line"); None when the
+    head has no determiner ("said the runway" is not a modifier of it)."""
+    before = text[max(0, head_start - _SHORT_NAME_REACH) : head_start]
+    offset = head_start - len(before)
+    tokens = list(_TOKEN.finditer(before))
+    for k in range(len(tokens) - 1, max(-1, len(tokens) - 5), -1):
+        word = tokens[k].group()
+        if word.lower() in _SHORT_NAME_DETERMINERS:
+            return offset + tokens[k].start()
+        modifiers = len(tokens) - 1 - k
+        if (
+            modifiers >= 3
+            or not word[:1].islower()
+            or word in STOP_WORDS
+            or VERB_RE.fullmatch(word)
+        ):
+            return None
+    return None
 
 
 def _plural(head: str) -> bool:
