@@ -39,6 +39,7 @@ service code).
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -72,6 +73,7 @@ _AFTER_SUBJECT = re.compile(
     r"\s+(?=(?:after|before|when|during|as|while|who|which|that|adding|saying|on|in|at|to)\s)"
 )
 _ROLE_REACH = 4  # words before a speaker's name that may be their role
+_ANALYSIS_CACHE = 16  # texts whose attribution is kept (a text's targets share one)
 _DETERMINERS = frozenset({"the", "a", "an"})
 _LEADING = frozenset({"while", "whereas", "but", "although", "though", "and", "also"})
 # Longest subject (in words) a cue verb may have; longer text before a verb is a clause.
@@ -402,16 +404,21 @@ def _clauses(text: str, blocks: Sequence[Span], quoted: Areas) -> list[_Clause]:
     return out
 
 
-def analyse_text(text: str) -> tuple[Attribution, list[Quote], list[Span]]:
+@functools.lru_cache(maxsize=_ANALYSIS_CACHE)
+def analyse_text(text: str) -> tuple[Attribution, tuple[Quote, ...], tuple[Span, ...]]:
     """Attribution of ``text`` (model/article), its quotes, and its body blocks (headline
-    first, then paragraphs) as spans of the original text."""
+    first, then paragraphs) as spans of the original text.
+
+    Cached for the last few texts: several targets or speakers of one text arrive as
+    consecutive queries. Callers must not modify what it returns.
+    """
     article = clean_article(text)
     scan = find_quotes(text, article.paragraphs)
     found = attribute(article, scan.quotes)
     blocks = [(p.start, p.end) for p in article.paragraphs]
     if article.headline is not None:
         blocks.insert(0, article.headline)
-    return found, list(scan.quotes), blocks
+    return found, tuple(scan.quotes), tuple(blocks)
 
 
 def speaker_statements(
