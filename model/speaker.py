@@ -14,18 +14,17 @@ How (rules, linear in the text; see model/article for why rules and not a parser
 2. The text is cut into *clauses*: sentences, further cut (outside quotation marks) at
    contrast connectors ("while", "whereas", "but", "although") and semicolons, because one
    sentence often carries two speakers ("X said A, while Y said B").
-3. Each clause gets an owner, in this order: the speaker of an attribution cue inside it;
-   else the subject (or inverted subject: ``said X``) of its first cue verb, compared with the
-   requested speaker's surface forms ("he"/"she"/"they" take the last owner); every clause
-   of a quote gets the owner of the clause holding the quote's cue; a clause without a cue
-   continues the previous clause of its sentence ("X said A, but warned B"), else the
-   attribution unit it lies in, else it is the author's.
-4. Target references: the caller's mentions, or literal ones (model.text.find_mentions),
-   plus *short names* ("the line" for "the high-speed rail line": a determiner, up to three
-   modifiers and the target's head noun or a synonym: pact/deal/accord/treaty, ...), plus,
-   inside a statement that has none of those and comes after the target was first named,
-   its first *indirect reference*: "it" (not "it is time", "it said") or a generic noun
-   phrase ("that decision", "the move", "the plan").
+3. Each clause gets an owner. Its cue is "according to X" or the subject (or inverted
+   subject: ``said X``) of its first cue verb, compared with the requested speaker's
+   surface forms and the role they were introduced with ("the minister"). A cue naming the
+   requested speaker wins; else the speaker attribution resolved for a cue inside the
+   clause (it knows genders and earlier names); else the cue found here ("he"/"she"/"they"
+   take the last owner). Every clause of a quote gets the owner of the clause holding the
+   quote's cue; a clause without a cue continues the previous clause of its sentence ("X
+   said A, but warned B"), else the attribution unit it lies in, else it is the author's.
+4. Target references inside the statements: model/article/references.py (literal
+   mentions, short names such as "the line", and "it" / "that decision" in a statement that
+   names the target no other way).
 
 Limits: a clause with two cue verbs is owned by the first; a pronoun speaker is the last
 owner, whatever its gender; "it" may refer to something other than the target; a speaker
