@@ -159,10 +159,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         results.append(row)
         errors["classifier"] = _wrong(pairs, gold, predicted)
         # Baseline: the same model on the whole text (speaker only in the query segment).
+        started = time.perf_counter()
         encoded = [model.encoder.encode(q, i) for i, q in enumerate(queries)]
         logits = model.window_logits([w for e in encoded for w in e.windows])
         whole = [r.label for r in model.combine(queries, encoded, logits)]
-        results.append(score("classifier, whole text (baseline)", gold, whole, model.labels))
+        row = score("classifier, whole text (baseline)", gold, whole, model.labels)
+        row["seconds"] = round(time.perf_counter() - started, 2)
+        results.append(row)
 
     started = time.perf_counter()
     article: list[str] = []
