@@ -65,6 +65,7 @@ _EXTRA_RE = re.compile(r"(?<![\w-])(?:" + "|".join(sorted(_EXTRA_VERBS)) + r")(?
 # Where a sentence is cut into clauses (outside quotes); the connector opens the new clause.
 _CONNECTOR = re.compile(r",?\s+(?=(?:while|whereas|but|although|though)\s)|;\s+", re.I)
 _PRONOUN_SPEAKERS = frozenset({"he", "she", "they"})
+_PRONOUN = "pronoun"  # a cue whose subject is he/she/they
 _ACCORDING_TO = re.compile(r"(?<!\w)according\s+to\s+([^,.;:“”\"]+)", re.IGNORECASE)
 _HONORIFIC_DOT = re.compile(r"\b(Mr|Mrs|Ms|Dr|Prof|Rev|St)\.")
 # Where an inverted subject ends: "said Maud Ellery | after the court upheld the ban".
@@ -229,6 +230,11 @@ class _Owners:
         cues = [(s.cue, s.speaker) for s in found.speeches if s.cue is not None and s.speaker]
         cues.sort(key=lambda c: c[0][0])
         self.cues = cues
+        self.cue_starts = [cue[0] for cue, _ in cues]
+        # Who attribution named for each quote, by where the quote starts.
+        self.quote_speakers = {
+            s.spans[0][0]: s.speaker for s in found.speeches if s.kind == "quote" and s.speaker
+        }
         self.roles = _role_words(text, forms)
 
     def _who(self, name: str) -> str:
@@ -236,10 +242,10 @@ class _Owners:
             return "S"
         return "S" if _contains(name, self.forms) else f"other:{name}"
 
-    def _classify(self, chunk: str, last: str | None, strict: bool = False) -> str | None:
+    def _classify(self, chunk: str, strict: bool = False) -> str | None:
         words_ = [w.lower() for w in _WORD.findall(chunk)]
         if words_ and words_[-1] in _PRONOUN_SPEAKERS and len(words_) <= 2:
-            return last
+            return _PRONOUN  # resolved by the caller: attribution's gendered guess first
         if not _speaker_like(chunk, strict):
             return None
         if _contains(chunk, self.forms):
@@ -255,7 +261,7 @@ class _Owners:
         The clause's own subject naming the requested speaker wins; else attribution's
         resolved cue (it knows genders and earlier names); else the subject as found here.
         """
-        own = self._according_to(clause, last)
+        own = self._according_to(clause)
         matches = [
             m
             for regex in (VERB_RE, _EXTRA_RE)
@@ -265,21 +271,21 @@ class _Owners:
         for match in sorted(matches, key=lambda m: m.start()):
             if own is not None:
                 break
-            own = self._subject_owner(clause, match, last)
+            own = self._subject_owner(clause, match)
         if own == "S":
             return own
-        for (lo, _), name in self.cues:
-            if clause.start <= lo < clause.end:
-                return self._who(name)
-        return own
+        k = bisect.bisect_left(self.cue_starts, clause.start)
+        if k < len(self.cues) and self.cue_starts[k] < clause.end:
+            return self._who(self.cues[k][1])
+        return last if own == _PRONOUN else own
 
-    def _according_to(self, clause: _Clause, last: str | None) -> str | None:
+    def _according_to(self, clause: _Clause) -> str | None:
         for match in _ACCORDING_TO.finditer(self.text, clause.start, clause.end):
             if not self.quoted.holds(match.start()):
-                return self._classify(match.group(1), last)
+                return self._classify(match.group(1))
         return None
 
-    def _subject_owner(self, clause: _Clause, verb: re.Match[str], last: str | None) -> str | None:
+    def _subject_owner(self, clause: _Clause, verb: re.Match[str]) -> str | None:
         lo = clause.start
         for _, q_hi in self.quoted.overlapping(clause.start, verb.start()):
             lo = max(lo, min(q_hi, verb.start()))
@@ -295,7 +301,7 @@ class _Owners:
             candidates.append(named[-2])  # "Jonas Eklund, the mayor of Tarvik, said"
         if verb.group().lower() in _PARTICIPLES and named:
             candidates = [" ".join(named[0].split()[:_PARTICIPLE_SUBJECT_WORDS])]
-        owners = [self._classify(chunk, last) for chunk in candidates]
+        owners = [self._classify(chunk) for chunk in candidates]
         if "S" in owners:
             return "S"  # "the mayor of Tarvik, Jonas Eklund, called": either names them
         owner = next((o for o in owners if o is not None), None)
@@ -307,7 +313,7 @@ class _Owners:
         tail = _HONORIFIC_DOT.sub(r"\1", self.text[verb.end() : clause.end])
         after = re.split(r"[,.;:!?“”\"«»]", tail, maxsplit=1)[0]
         after = _AFTER_SUBJECT.split(after, maxsplit=1)[0]
-        return self._classify(after, last, strict=True) if after.strip() else None
+        return self._classify(after, strict=True) if after.strip() else None
 
     def assign(self, clauses: list[_Clause]) -> None:
         """Set ``owner`` on every clause (rules in the module docstring)."""
@@ -317,12 +323,15 @@ class _Owners:
             if owner is not None:
                 clause.owner, clause.cued = owner, True
                 last = owner
+        # Clauses are sorted and disjoint, so their ends are sorted too: every lookup below
+        # is a bisection, keeping the whole pass O(n log n) in the number of clauses.
         starts = [c.start for c in clauses]
+        ends = [c.end for c in clauses]
         for quote in self.quotes:
             first, final = quote.parts[0], quote.parts[-1]
             lo = first.open_mark if first.open_mark is not None else first.start
             hi = final.close_mark + 1 if final.close_mark is not None else final.end
-            inside = [c for c in clauses if c.end > lo and c.start < hi]
+            inside = clauses[bisect.bisect_right(ends, lo) : bisect.bisect_left(starts, hi)]
             # The cue clause: one holding the quote with its own cue, else the clause
             # right after the quote (the cue may sit in the next clause: "..." | "she said").
             owner = next((c.owner for c in inside if c.cued), None)
@@ -335,7 +344,8 @@ class _Owners:
             for clause in inside:
                 if not clause.cued and owner is not None:
                     clause.owner = owner
-        units = [(u.start, u.end, u.speaker) for u in self.found.units]
+        units = self.found.units  # sorted by start, disjoint
+        unit_starts = [u.start for u in units]
         for i, clause in enumerate(clauses):
             if clause.owner is not None:
                 continue
@@ -343,16 +353,14 @@ class _Owners:
             if prev is not None and prev.sentence == clause.sentence and prev.owner:
                 clause.owner = prev.owner
                 continue
-            for u_lo, u_hi, who in units:
-                if u_lo <= clause.start < u_hi and who:
-                    clause.owner = self._who(who)
-                    break
+            k = bisect.bisect_right(unit_starts, clause.start) - 1
+            speaker = units[k].speaker if k >= 0 and clause.start < units[k].end else None
+            if speaker:
+                clause.owner = self._who(speaker)
 
     def _attributed_quote(self, quote: Quote) -> str | None:
-        for speech in self.found.speeches:
-            if speech.kind == "quote" and speech.speaker and speech.spans[0][0] == quote.start:
-                return self._who(speech.speaker)
-        return None
+        speaker = self.quote_speakers.get(quote.start)
+        return self._who(speaker) if speaker else None
 
 
 def _role_words(text: str, forms: Sequence[str]) -> frozenset[str]:
@@ -400,6 +408,7 @@ def _clauses(text: str, blocks: Sequence[Span], quoted: Areas) -> list[_Clause]:
                 cut = match.end()
             out.append(_Clause(cut, hi, sentence))
             sentence += 1
+    out.sort(key=lambda c: c.start)  # the headline block may come first in the list only
     return out
 
 

@@ -154,3 +154,12 @@ def test_target_references_short_names_and_indirect_ones() -> None:
 
 def test_target_references_without_any_mention() -> None:
     assert target_references("Critics said it was wrong.", "tram plan", None, [(0, 26)]) == []
+
+
+def test_pronoun_cue_goes_to_the_speaker_attribution_resolved_not_the_last_clause() -> None:
+    # Eklund's clause comes last, but "she said" continues Ruiz (attribution's speaker).
+    text = RAIL + " “It will cut journeys in half,” she said."
+    ruiz = speaker_statements(text, "Elena Ruiz", "high-speed rail line")
+    assert _texts(text, ruiz.statements)[1:] == ["“It will cut journeys in half,” she said."]
+    eklund = speaker_statements(text, "Jonas Eklund", "high-speed rail line")
+    assert eklund.statements == ((92, 189),)
