@@ -62,8 +62,9 @@ _EXTRA_VERBS = words(
     "saying"
 )
 _EXTRA_RE = re.compile(r"(?<![\w-])(?:" + "|".join(sorted(_EXTRA_VERBS)) + r")(?![\w-])", re.I)
-# Where a sentence is cut into clauses (outside quotes); the connector opens the new clause.
-_CONNECTOR = re.compile(r",?\s+(?=(?:while|whereas|but|although|though)\s)|;\s+", re.I)
+# Where a sentence is cut into clauses (outside quotes). The connector word itself belongs
+# to neither clause, so evidence reads "the mayor ... called the line ...", not "while ...".
+_CONNECTOR = re.compile(r",?\s+(?:while|whereas|but|although|though)\s+|;\s+", re.I)
 _PRONOUN_SPEAKERS = frozenset({"he", "she", "they"})
 _PRONOUN = "pronoun"  # a cue whose subject is he/she/they
 _ACCORDING_TO = re.compile(r"(?<!\w)according\s+to\s+([^,.;:“”\"]+)", re.IGNORECASE)

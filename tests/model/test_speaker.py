@@ -27,10 +27,10 @@ def test_speaker_absent_from_the_text() -> None:
 def test_two_speakers_in_one_sentence() -> None:
     eklund = speaker_statements(RAIL, "Jonas Eklund", "high-speed rail line")
     assert eklund.found and eklund.name == "Jonas Eklund"
-    assert eklund.statements == ((92, 189),)
+    assert eklund.statements == ((98, 189),)
     assert _texts(RAIL, eklund.statements) == [
-        "while the mayor of Tarvik, Jonas Eklund, called the line a costly mistake that "
-        "bypasses his town."
+        "the mayor of Tarvik, Jonas Eklund, called the line a costly mistake that bypasses his "
+        "town."
     ]
     # The speaker calls the target by a shorter name: "the line".
     assert _texts(RAIL, eklund.mentions) == ["the line"]
@@ -43,7 +43,7 @@ def test_two_speakers_in_one_sentence() -> None:
 
 def test_speaker_asked_for_by_role() -> None:
     view = speaker_statements(RAIL, "the mayor of Tarvik", "high-speed rail line")
-    assert view.found and view.statements == ((92, 189),) and view.mentions == ((140, 148),)
+    assert view.found and view.statements == ((98, 189),) and view.mentions == ((140, 148),)
 
 
 def test_speaker_referred_to_by_title() -> None:
@@ -162,4 +162,4 @@ def test_pronoun_cue_goes_to_the_speaker_attribution_resolved_not_the_last_claus
     ruiz = speaker_statements(text, "Elena Ruiz", "high-speed rail line")
     assert _texts(text, ruiz.statements)[1:] == ["“It will cut journeys in half,” she said."]
     eklund = speaker_statements(text, "Jonas Eklund", "high-speed rail line")
-    assert eklund.statements == ((92, 189),)
+    assert eklund.statements == ((98, 189),)

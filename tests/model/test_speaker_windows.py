@@ -16,8 +16,7 @@ RAIL = (
     "bypasses his town."
 )
 EKLUND_CLAUSE = (
-    "while the mayor of Tarvik, Jonas Eklund, called the line a costly mistake that bypasses "
-    "his town."
+    "the mayor of Tarvik, Jonas Eklund, called the line a costly mistake that bypasses his town."
 )
 RUIZ_CLAUSE = (
     "Transport Minister Elena Ruiz said the new high-speed rail line would transform the region"
@@ -36,7 +35,7 @@ def test_each_speaker_of_one_sentence_gets_their_own_clause(base_classifier) -> 
     eklund = _predict(base_classifier, RAIL, "high-speed rail line", "Jonas Eklund")
     ruiz = _predict(base_classifier, RAIL, "high-speed rail line", "Elena Ruiz")
     assert _flags(eklund) == (True, True, 1) and _flags(ruiz) == (True, True, 1)
-    assert [(e.start, e.end, e.text) for e in eklund.evidence] == [(92, 189, EKLUND_CLAUSE)]
+    assert [(e.start, e.end, e.text) for e in eklund.evidence] == [(98, 189, EKLUND_CLAUSE)]
     assert [(e.start, e.end, e.text) for e in ruiz.evidence] == [(0, 90, RUIZ_CLAUSE)]
     assert eklund.windows == 1 and eklund.mentions_found == 1
     # The model is shown different text for the two speakers, so it can answer differently.
@@ -46,7 +45,7 @@ def test_each_speaker_of_one_sentence_gets_their_own_clause(base_classifier) -> 
             StanceQuery(text=RAIL, target="high-speed rail line", speaker="Elena Ruiz"),
         ]
     )
-    assert (a.windows[0].start, a.windows[0].end) == (92, 189)
+    assert (a.windows[0].start, a.windows[0].end) == (98, 189)
     assert (b.windows[0].start, b.windows[0].end) == (0, 90)
     # "the line" is marked as the target in Eklund's window: 2 markers + its 2 word pieces.
     assert len(a.windows[0].target_positions) == 4
