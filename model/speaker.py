@@ -79,7 +79,15 @@ _DETERMINERS = frozenset({"the", "a", "an"})
 _LEADING = frozenset({"while", "whereas", "but", "although", "though", "and", "also"})
 # Longest subject (in words) a cue verb may have; longer text before a verb is a clause.
 _MAX_SUBJECT_WORDS = 12
-_MAX_INVERTED_WORDS = 8
+_MAX_INVERTED_WORDS = 12
+# A clause opening: leading words skipped before looking for the speaker as its subject.
+_OPENING_REACH = 200
+_OPENING_ADVERBIAL = re.compile(
+    r"^\s*(?:(?:but|and|although|though|however|meanwhile|also|yet)\b,?\s*"
+    r"|(?:in|at|on|during|after|before)\s[^,]{1,40},\s*)",
+    re.IGNORECASE,
+)
+_NOT_A_VERB = words("of and or for in at on to with from by who which whose 's")
 _AUXILIARIES = words(
     "is are was were will would has have had be been being can could should must may might"
 )
@@ -278,7 +286,22 @@ class _Owners:
         k = bisect.bisect_left(self.cue_starts, clause.start)
         if k < len(self.cues) and self.cue_starts[k] < clause.end:
             return self._who(self.cues[k][1])
+        if own is None and self._opens_with_speaker(clause):
+            return "S"  # "The minister conceded that ...": the speaker acts, so it is theirs
         return last if own == _PRONOUN else own
+
+    def _opens_with_speaker(self, clause: _Clause) -> bool:
+        """Whether the clause's subject is the requested speaker: it opens (after "But",
+        "Although", "In his address,") with one of their forms followed by a word that is
+        not a preposition or conjunction ("the minister of X" is not the subject)."""
+        head = self.text[clause.start : min(clause.end, clause.start + _OPENING_REACH)]
+        head = _norm(_OPENING_ADVERBIAL.sub("", head, count=1))
+        for form in self.forms:
+            rest = head[len(form) :] if head.startswith(form) else ""
+            nxt = rest[1:].split(" ", 1)[0] if rest[:1] == " " else ""
+            if nxt[:1].isalpha() and nxt not in _NOT_A_VERB:
+                return True
+        return False
 
     def _according_to(self, clause: _Clause) -> str | None:
         for match in _ACCORDING_TO.finditer(self.text, clause.start, clause.end):

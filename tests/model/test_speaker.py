@@ -54,10 +54,13 @@ def test_speaker_referred_to_by_title() -> None:
     )
     view = speaker_statements(text, "Dominic Achterberg", "third runway at Holmfield Airport")
     assert view.name == "Dominic Achterberg"
+    # The first sentence is his too: he is its subject ("approved the third runway").
     assert _texts(text, view.statements) == [
-        "The minister said the runway would create twelve thousand jobs."
+        "Aviation Minister Dominic Achterberg approved the third runway at Holmfield Airport "
+        "on Tuesday.",
+        "The minister said the runway would create twelve thousand jobs.",
     ]
-    assert _texts(text, view.mentions) == ["the runway"]
+    assert _texts(text, view.mentions) == ["third runway at Holmfield Airport", "the runway"]
 
 
 def test_speaker_referred_to_by_pronoun() -> None:
@@ -101,10 +104,11 @@ def test_quote_spanning_paragraphs() -> None:
     )
     view = speaker_statements(text, "Tove Rasmussen", "Skarv interconnector")
     assert _texts(text, view.statements) == [
+        "Energy Minister Tove Rasmussen spoke about the Skarv interconnector on Thursday.",
         "“The interconnector lets us sell our surplus wind power abroad.",
         "“It will also bring down bills for every household in the north,” Rasmussen said.",
     ]
-    assert _texts(text, view.mentions) == ["The interconnector", "It"]
+    assert _texts(text, view.mentions) == ["Skarv interconnector", "The interconnector", "It"]
     gatti = speaker_statements(text, "Lorenzo Gatti", "Skarv interconnector")
     assert _texts(text, gatti.statements) == [
         "Industry chief Lorenzo Gatti said the interconnector would import high prices."

@@ -71,19 +71,28 @@ def test_speaker_silent_about_the_target_is_read_on_their_words_only(base_classi
     ]
 
 
+def _window_texts(model: StanceClassifier, query: StanceQuery) -> list[str]:
+    (encoded,) = model.encode([query])
+    return [query.text[w.start : w.end] for w in encoded.windows]
+
+
 def test_speaker_referred_to_by_title(base_classifier) -> None:
     text = (
         "Aviation Minister Dominic Achterberg approved the third runway at Holmfield Airport "
         "on Tuesday. The minister said the runway would create twelve thousand jobs. Parish "
         "council chair Wendy Tarrant said the runway would make life unbearable."
     )
-    pred = _predict(
-        base_classifier, text, "third runway at Holmfield Airport", "Dominic Achterberg"
+    query = StanceQuery(
+        text=text, target="third runway at Holmfield Airport", speaker="Dominic Achterberg"
     )
-    assert _flags(pred) == (True, True, 1)
-    assert [e.text for e in pred.evidence] == [
-        "The minister said the runway would create twelve thousand jobs."
+    pred = base_classifier.predict([query])[0]
+    assert _flags(pred) == (True, True, 2)
+    assert _window_texts(base_classifier, query) == [
+        "Aviation Minister Dominic Achterberg approved the third runway at Holmfield Airport "
+        "on Tuesday.",
+        "The minister said the runway would create twelve thousand jobs.",
     ]
+    assert all(e.text in _window_texts(base_classifier, query) for e in pred.evidence)
 
 
 def test_quote_spanning_paragraphs_gives_one_window_per_statement(base_classifier) -> None:
@@ -93,12 +102,14 @@ def test_quote_spanning_paragraphs_gives_one_window_per_statement(base_classifie
         "“It will also bring down bills for every household in the north,” Rasmussen said.\n\n"
         "Industry chief Lorenzo Gatti said the interconnector would import high prices."
     )
-    pred = _predict(base_classifier, text, "Skarv interconnector", "Tove Rasmussen")
-    assert _flags(pred) == (True, True, 2)
-    assert pred.windows == 2 and pred.mentions_found == 2
-    assert sorted(e.text for e in pred.evidence) == [
-        "“It will also bring down bills for every household in the north,” Rasmussen said.",
+    query = StanceQuery(text=text, target="Skarv interconnector", speaker="Tove Rasmussen")
+    pred = base_classifier.predict([query])[0]
+    assert _flags(pred) == (True, True, 3)
+    assert pred.windows == 3 and pred.mentions_found == 3
+    assert _window_texts(base_classifier, query) == [
+        "Energy Minister Tove Rasmussen spoke about the Skarv interconnector on Thursday.",
         "“The interconnector lets us sell our surplus wind power abroad.",
+        "“It will also bring down bills for every household in the north,” Rasmussen said.",
     ]
 
 
