@@ -88,6 +88,9 @@ _OPENING_ADVERBIAL = re.compile(
     re.IGNORECASE,
 )
 _NOT_A_VERB = words("of and or for in at on to with from by who which whose 's")
+_TITLES_AND_RANKS = TITLE_WORDS | words(
+    "mr mrs ms dr prof rev colonel lieutenant major captain sergeant admiral brigadier"
+)
 _AUXILIARIES = words(
     "is are was were will would has have had be been being can could should must may might"
 )
@@ -143,11 +146,20 @@ def _strip_determiner(text: str) -> str:
 
 
 def _name_part(speaker: str) -> list[str]:
-    """The words of a person's name without leading titles ("Mayor Jonas Eklund" -> name)."""
+    """The words of a person's or organisation's name in ``speaker``: its trailing run of
+    capitalised words without leading titles and ranks ("Mopti regional governor Amadou
+    Sissoko" -> Amadou Sissoko, "Mayor Jonas Eklund" -> Jonas Eklund). The whole phrase when
+    it has no such run, or when the run is the object of a role ("a lawyer for Roth")."""
     ws = _strip_determiner(" ".join(speaker.split())).split()
-    while len(ws) > 1 and (ws[0].lower().rstrip(".") in TITLE_WORDS | {"mr", "mrs", "ms", "dr"}):
-        ws = ws[1:]
-    return ws
+    k = len(ws)
+    while k > 0 and ws[k - 1][:1].isupper():
+        k -= 1
+    if k == len(ws) or (k > 0 and ws[k - 1].lower() in _NOT_A_VERB | _DETERMINERS):
+        return ws
+    run = ws[k:]
+    while len(run) > 1 and run[0].lower().rstrip(".") in _TITLES_AND_RANKS:
+        run = run[1:]
+    return run
 
 
 def speaker_forms(speaker: str, entity: Entity | None = None) -> list[str]:
@@ -161,6 +173,8 @@ def speaker_forms(speaker: str, entity: Entity | None = None) -> list[str]:
         forms.add(_norm(" ".join(name)))
         if len(name[-1]) >= 3:
             forms.add(_norm(name[-1]))
+    elif len(capitalised) == len(name) == 1 and len(name[0]) >= 4 and len(speaker.split()) > 1:
+        forms.add(_norm(name[0]))  # "Ratings agency Keystone" -> Keystone
     if entity is not None:
         forms.add(_norm(entity.name))
         if entity.kind == "person" and entity.surname and len(entity.surname) >= 3:

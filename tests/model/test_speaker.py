@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from model.article.references import target_head, target_references
-from model.speaker import SpeakerStatements, speaker_statements
+from model.speaker import SpeakerStatements, speaker_forms, speaker_statements
 
 RAIL = (
     "Transport Minister Elena Ruiz said the new high-speed rail line would transform the "
@@ -167,3 +167,19 @@ def test_pronoun_cue_goes_to_the_speaker_attribution_resolved_not_the_last_claus
     assert _texts(text, ruiz.statements)[1:] == ["“It will cut journeys in half,” she said."]
     eklund = speaker_statements(text, "Jonas Eklund", "high-speed rail line")
     assert eklund.statements == ((98, 189),)
+
+
+def test_speaker_forms_take_the_name_out_of_a_role_phrase() -> None:
+    assert speaker_forms("Mopti regional governor Amadou Sissoko") == [
+        "mopti regional governor amadou sissoko",
+        "amadou sissoko",
+        "sissoko",
+    ]
+    # The name after "for" is whom the lawyer works for, not the speaker.
+    assert speaker_forms("a lawyer for Roth") == ["a lawyer for roth", "lawyer for roth"]
+    text = (
+        "The governor of Mopti region, Amadou Sissoko, said the food convoy had reached every "
+        "village."
+    )
+    view = speaker_statements(text, "Mopti regional governor Amadou Sissoko", "food convoy")
+    assert view.found and view.statements == ((0, len(text)),)
