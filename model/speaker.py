@@ -74,7 +74,8 @@ _AFTER_SUBJECT = re.compile(
     r"\s+(?=(?:after|before|when|during|as|while|who|which|that|adding|saying|on|in|at|to)\s)"
 )
 _ROLE_REACH = 4  # words before a speaker's name that may be their role
-_ANALYSIS_CACHE = 16  # texts whose attribution is kept (a text's targets share one)
+_ANALYSIS_CACHE = 4  # texts whose attribution is kept (a text's targets share one)
+_SUBJECT_REACH = 300  # characters before a cue verb searched for its subject
 _DETERMINERS = frozenset({"the", "a", "an"})
 _LEADING = frozenset({"while", "whereas", "but", "although", "though", "and", "also"})
 # Longest subject (in words) a cue verb may have; longer text before a verb is a clause.
@@ -324,8 +325,10 @@ class _Owners:
         return None
 
     def _subject_owner(self, clause: _Clause, verb: re.Match[str]) -> str | None:
-        lo = clause.start
-        for _, q_hi in self.quoted.overlapping(clause.start, verb.start()):
+        # A subject is a few words: looking further back than _SUBJECT_REACH characters
+        # would make a long unpunctuated clause with many verbs quadratic.
+        lo = max(clause.start, verb.start() - _SUBJECT_REACH)
+        for _, q_hi in self.quoted.overlapping(lo, verb.start()):
             lo = max(lo, min(q_hi, verb.start()))
         before = self.text[lo : verb.start()]
         ws = before.split()
