@@ -35,6 +35,7 @@ from model.config import ConfigError, StanceConfig
 from model.encoding import EncodedQuery, EncodedWindow, QueryEncoder
 from model.network import StanceNetwork, load_encoder_source_error, resolve_base_model
 from model.runner import PARALLEL_CHOICES, BatchRunner
+from model.speaker_windows import encode_for_speaker, speaker_fields
 from model.text import Span, split_sentences
 from model.types import Evidence, QueryError, StancePrediction, StanceQuery
 
@@ -222,14 +223,21 @@ class StanceClassifier:
         return self.config.labels
 
     def encode(self, queries: Sequence[StanceQuery]) -> list[EncodedQuery]:
-        """Windows for each query (validated first; QueryError names the bad query)."""
+        """Windows for each query (validated first; QueryError names the bad query).
+
+        A query with a speaker gets windows over that speaker's statements only (see
+        model/speaker_windows.py for how they are found and the flagged fallbacks).
+        """
         encoded: list[EncodedQuery] = []
         for i, query in enumerate(queries):
             try:
                 query.validate()
             except QueryError as err:
                 raise QueryError(f"query {i}: {err}") from None
-            encoded.append(self.encoder.encode(query, i))
+            if query.speaker and query.speaker.strip():
+                encoded.append(encode_for_speaker(self.encoder, query, i, self.config.max_windows))
+            else:
+                encoded.append(self.encoder.encode(query, i))
         return encoded
 
     @property
@@ -306,6 +314,7 @@ class StanceClassifier:
             id=query.id,
             windows=len(enc.windows),
             mentions_found=enc.mentions_found,
+            **speaker_fields(query, enc),
         )
 
     def _as_dict(self, probs: np.ndarray) -> dict[str, float]:

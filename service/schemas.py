@@ -177,6 +177,21 @@ class PredictionOut(BaseModel):
     evidence: list[EvidenceOut] = Field(default_factory=list)
     windows: int | None = None
     mentions_found: int | None = None
+    speaker_found: bool | None = Field(
+        default=None,
+        description="With a speaker: whether the speaker is in the text (null without one).",
+    )
+    speaker_mentions_target: bool | None = Field(
+        default=None,
+        description="With a speaker: whether the speaker's statements refer to the target.",
+    )
+    speaker_statements: int | None = Field(
+        default=None,
+        description=(
+            "With a speaker: how many of the speaker's statements the answer is based on; "
+            "0 means none was found and the answer is the whole text's."
+        ),
+    )
     model: str | None = None
     error: str | None = None
 

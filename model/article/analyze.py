@@ -23,6 +23,7 @@ from model.article.attribution import Speech, Unit, attribute
 from model.article.cleaning import CleanedArticle, NoiseSpan, clean_article
 from model.article.entities import Entity
 from model.article.quotes import find_quotes
+from model.article.references import target_references
 from model.article.targets import TargetGroup, auto_targets, caller_targets, discover
 from model.types import QueryError, Span, StancePrediction, StanceQuery
 
@@ -393,6 +394,11 @@ def analyze_article(
     candidates = discover(article, found.registry, cues, found.index)
     if wanted:
         groups = caller_targets(article, wanted, candidates, found.registry, cues)
+        # "the line", "it", "that decision" in a speaker's words refer to the target too.
+        spoken = [(u.start, u.end) for u in found.units if u.speaker is not None]
+        for group in groups:
+            if group.person is None:
+                group.mentions = target_references(text, group.name, group.mentions, spoken)
         for group in groups:
             if not group.mentions:
                 warnings.append(f"target {group.name!r} is not mentioned in the article body")
