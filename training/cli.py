@@ -17,6 +17,7 @@ import typer
 
 from model.config import ConfigError
 from model.types import QueryError, StanceQuery
+from scoring.cli import score
 from training.args import ArgsError
 from training.data import FORMATS, DataError
 
@@ -408,24 +409,13 @@ def up(
     os.execv(sys.executable, command)
 
 
-PLUGIN_GROUP = "stance.commands"
-
-
-def _register_plugins() -> None:
-    """Add commands that other packages declare under the ``stance.commands`` entry-point group.
-
-    The serving package contributes `score` (and more) this way, so this module never imports
-    it: imports flow service -> model <- training, and the CLI stays one `stance` command.
-    """
-    from importlib.metadata import entry_points
-
-    for entry in entry_points(group=PLUGIN_GROUP):
-        app.command(name=entry.name)(entry.load())
+# Archive scoring is its own package (a client of the model, not of training): the command is
+# composed here so that `stance` is one command.
+app.command(name="score")(score)
 
 
 def main() -> None:
     """Console-script entry point."""
-    _register_plugins()
     app()
 
 

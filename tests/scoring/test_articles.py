@@ -19,14 +19,10 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from service.readers import ArchiveError, ReadOptions, ScoringError, generated_id
-from service.scoring import (
-    OUTPUT_COLUMNS,
-    HttpEngine,
-    LocalEngine,
-    ScoringOptions,
-    run_scoring,
-)
+from scoring.engines import HttpEngine, LocalEngine
+from scoring.options import OUTPUT_COLUMNS, ScoringOptions
+from scoring.readers import ArchiveError, ReadOptions, ScoringError, generated_id
+from scoring.run import run_scoring
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -203,7 +199,7 @@ def test_http_engine_refuses_the_flag(engine, tmp_path):
     assert str(err.value) == message
     assert not (tmp_path / "o.jsonl.parts").exists()  # refused before any work folder
     # An HttpEngine handed untargeted records directly refuses them too (no silent 0 rows).
-    from service.readers import ArchiveRecord
+    from scoring.readers import ArchiveRecord
 
     http = HttpEngine("http://127.0.0.1:9")
     try:
@@ -219,8 +215,8 @@ def test_http_engine_refuses_the_flag(engine, tmp_path):
 def test_an_article_the_analysis_refuses_is_an_error_row_of_its_own():
     from model import QueryError
     from model.article import KeywordStanceClassifier, analyze_article
-    from service.readers import ArchiveRecord
-    from service.scoring import article_row
+    from scoring.readers import ArchiveRecord
+    from scoring.rows import article_row
 
     class Refusing(KeywordStanceClassifier):
         """Refuses sentences about the monitoring centre (as a model may refuse a query)."""
@@ -254,7 +250,7 @@ def test_an_article_the_analysis_refuses_is_an_error_row_of_its_own():
 
 
 def _cli() -> typer.Typer:
-    from service.cli import score
+    from scoring.cli import score
 
     app = typer.Typer()
     app.command()(score)
@@ -371,7 +367,7 @@ def test_sigkill_then_resume_is_exactly_once(engine, model_dir, expected, tmp_pa
     command = [
         sys.executable,
         "-m",
-        "service.cli",
+        "scoring.cli",
         str(archive),
         str(output),
         "--model",

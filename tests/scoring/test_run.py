@@ -21,8 +21,11 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from service.readers import ArchiveError, FieldMap, ReadOptions, ScoringError, generated_id
-from service.scoring import HttpEngine, ScoringOptions, WorkFolder, run_scoring
+from scoring.engines import HttpEngine
+from scoring.options import ScoringOptions
+from scoring.readers import ArchiveError, FieldMap, ReadOptions, ScoringError, generated_id
+from scoring.run import run_scoring
+from scoring.workfolder import WorkFolder
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -440,7 +443,7 @@ def test_finished_output_is_not_overwritten_without_flag(engine, model_dir, tmp_
 def test_crash_while_assembling_leaves_no_partial_output(
     recording, engine, model_dir, tmp_path, monkeypatch
 ):
-    import service.scoring as scoring
+    import scoring.workfolder as scoring
 
     source = _jsonl(
         tmp_path / "in.jsonl",
@@ -536,7 +539,7 @@ def test_sigkill_at_random_points_then_resume_is_exactly_once(model_dir, tmp_pat
     command = [
         sys.executable,
         "-m",
-        "service.cli",
+        "scoring.cli",
         str(source),
         str(output),
         "--model",
@@ -739,7 +742,7 @@ def test_http_engine_gives_up_with_a_clear_error(tmp_path):
 
 # ----------------------------------------------------------------------------- CLI
 def _cli() -> typer.Typer:
-    from service.cli import score
+    from scoring.cli import score
 
     app = typer.Typer()
     app.command()(score)
@@ -780,16 +783,17 @@ def test_cli_reports_unusable_input_with_exit_code_2(model_dir, tmp_path):
 
 
 def test_score_is_registered_as_a_stance_command():
-    from importlib.metadata import entry_points
+    from training.cli import app
 
-    (entry,) = [e for e in entry_points(group="stance.commands") if e.name == "score"]
-    assert entry.value == "service.cli:score"
+    result = CliRunner().invoke(app, ["score", "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Score every (record, target) of an archive" in result.stdout
 
 
 def test_store_resolves_folders_and_tags(model_dir, tmp_path):
     import bentoml
 
-    from service.store import resolve_model
+    from scoring.store import resolve_model
 
     assert resolve_model(str(model_dir)) == (model_dir.resolve(), str(model_dir.resolve()))
     with bentoml.models.create("stance-scoring-test") as stored:

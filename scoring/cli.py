@@ -1,8 +1,7 @@
 """`stance score`: score a news archive into JSONL or Parquet (resumable, exactly-once).
 
-Registered as a `stance` subcommand through the ``stance.commands`` entry-point group (see
-pyproject.toml), so training/cli.py never imports this package. Also runnable on its own:
-``python -m service.cli INPUT OUTPUT --model ...``.
+A `stance` subcommand (composed with the others in the ``stance`` command); also runnable on
+its own: ``python -m scoring.cli INPUT OUTPUT --model ...``.
 
 Exit codes: 0 done; 1 done but some records failed and --fail-on-error was given; 2 the run
 could not start or stopped (bad arguments or input, model not found, service unreachable).
@@ -17,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from service.readers import DEFAULT_MAX_CHARS, FORMATS, FieldMap, ReadOptions, ScoringError
+from scoring.readers import DEFAULT_MAX_CHARS, FORMATS, FieldMap, ReadOptions, ScoringError
 
 _HELP_ENGINE = (
     "local: in this process; http: a running service's /predict_batch (--url); "
@@ -118,7 +117,8 @@ def score(
     of becoming error rows (speakers and targets are found in the text).
     """
     from model.config import ConfigError
-    from service.scoring import ScoringOptions, run_scoring
+    from scoring.options import ScoringOptions
+    from scoring.run import run_scoring
 
     options = ScoringOptions(
         input=input_path,
@@ -178,7 +178,7 @@ def score(
 
 
 def main() -> None:
-    """``python -m service.cli``: the score command alone."""
+    """``python -m scoring.cli``: the score command alone."""
     typer.run(score)
 
 

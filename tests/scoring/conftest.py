@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from service.scoring import LocalEngine
+from scoring.engines import LocalEngine
 
 
 @pytest.fixture(scope="session")
