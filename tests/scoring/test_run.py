@@ -783,7 +783,7 @@ def test_cli_reports_unusable_input_with_exit_code_2(model_dir, tmp_path):
 
 
 def test_score_is_registered_as_a_stance_command():
-    from training.cli import app
+    from cli.app import app
 
     result = CliRunner().invoke(app, ["score", "--help"])
     assert result.exit_code == 0, result.output
