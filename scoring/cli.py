@@ -16,7 +16,8 @@ from typing import Annotated
 
 import typer
 
-from scoring.readers import DEFAULT_MAX_CHARS, FORMATS, FieldMap, ReadOptions, ScoringError
+from records.columns import ColumnMap
+from scoring.readers import DEFAULT_MAX_CHARS, FORMATS, ReadOptions, ScoringError
 
 _HELP_ENGINE = (
     "local: in this process; http: a running service's /predict_batch (--url); "
@@ -127,7 +128,7 @@ def score(
         engine=engine,
         read=ReadOptions(
             fmt=fmt,
-            fields=FieldMap(
+            fields=ColumnMap(
                 text=text_col,
                 target=target_col,
                 speaker=speaker_col or None,

@@ -24,35 +24,38 @@ so the caller can write them to an errors file and go on. Problems that make a w
 unusable (no such file, a CSV header or Parquet schema without the text column) raise
 :class:`ArchiveError` before anything is scored.
 
-This module is specialised for unlabelled archives and deliberately independent of
-``training/`` (the serving side must not import training code).
+The file formats themselves (extensions, decoding, JSONL/CSV/TSV/Parquet parsing, located
+raw records) are :mod:`records.formats`, shared with the training loaders; this module
+decides what a raw record means for scoring (text, targets, speaker, id; error rows).
 """
 
 from __future__ import annotations
 
 import codecs
-import csv
 import hashlib
-import io
 import json
 import os
-import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal
 
-FORMATS = ("auto", "jsonl", "csv", "tsv", "parquet", "folder")
-_EXTENSIONS = {
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".json": "jsonl",
-    ".csv": "csv",
-    ".tsv": "tsv",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-}
-# Files a folder archive may hold; anything else in the folder is reported and skipped.
+from records.columns import ColumnMap, is_missing, type_name
+from records.formats import FORMATS as FILE_FORMATS
+from records.formats import (
+    InputError,
+    RecordError,
+    decode,
+    format_of,
+    has_undecodable,
+    iter_file,
+    open_parquet,
+    read_columns,
+)
+
+FORMATS = ("auto", *FILE_FORMATS, "folder")
+# Files a folder archive may hold (articles as .txt, records as JSONL; a folder's .json is
+# usually metadata, so it is not read); anything else in the folder is reported and skipped.
 _FOLDER_KINDS = {".txt": "txt", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 DEFAULT_MAX_CHARS = 1_000_000
 # Length of generated ids in hex digits (80 bits: no collision in any realistic archive).
@@ -67,16 +70,6 @@ class ScoringError(ValueError):
 
 class ArchiveError(ScoringError):
     """The input archive or a reading option is unusable as a whole."""
-
-
-@dataclass(frozen=True)
-class FieldMap:
-    """Which field/column of a record holds what; ``None`` means the archive has no such field."""
-
-    text: str = "text"
-    target: str = "target"
-    speaker: str | None = "speaker"
-    id: str | None = "id"
 
 
 @dataclass(frozen=True)
@@ -96,7 +89,7 @@ class ReadOptions:
     """
 
     fmt: str = "auto"
-    fields: FieldMap = field(default_factory=FieldMap)
+    fields: ColumnMap = field(default_factory=ColumnMap)
     encoding: str = "utf-8"
     default_targets: tuple[str, ...] = ()
     max_chars: int = DEFAULT_MAX_CHARS
@@ -119,12 +112,6 @@ class ReadOptions:
         for target in self.default_targets:
             if not target.strip():
                 raise ArchiveError("--target must not be empty")
-
-    @property
-    def max_line_bytes(self) -> int:
-        """Longest JSONL line worth parsing: ``max_chars`` characters JSON-escaped (6 bytes
-        for a \\uXXXX escape) plus room for the other fields. Longer lines are error rows."""
-        return self.max_chars * 6 + (1 << 20)
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +192,7 @@ def plan_archive(path: str | Path, options: ReadOptions) -> tuple[list[ArchiveFi
         raise ArchiveError(f"{root}: no such file or folder")
     if options.fmt == "folder":
         raise ArchiveError(f"{root} is a file, but --format is 'folder'")
-    kind = options.fmt if options.fmt != "auto" else _EXTENSIONS.get(root.suffix.lower())
+    kind = options.fmt if options.fmt != "auto" else format_of(root)
     if kind is None:
         raise ArchiveError(
             f"{root}: cannot tell the format from the extension {root.suffix!r}; pass --format, "
@@ -268,19 +255,17 @@ def _plan_folder(root: Path, options: ReadOptions) -> tuple[list[ArchiveFile], l
 
 def _check_columns(archive_file: ArchiveFile, options: ReadOptions) -> None:
     """Fail early when a CSV/TSV header or a Parquet schema lacks a mapped column."""
-    if archive_file.kind in ("csv", "tsv"):
-        with _open_text(archive_file.path, options.encoding) as handle:
-            reader = _csv_reader(handle, archive_file.kind)
-            header = next(reader, None)
-        if header is None:
-            raise ArchiveError(f"{archive_file.path}: empty file (no header row)")
-        names = [h.lstrip("\ufeff").strip() for h in header]
-        where = f"{archive_file.path}:line 1"
-    elif archive_file.kind == "parquet":
-        names = _parquet_file(archive_file.path).schema_arrow.names
-        where = str(archive_file.path)
-    else:
+    if archive_file.kind not in ("csv", "tsv", "parquet"):
         return
+    try:
+        names = read_columns(archive_file.path, archive_file.kind, options.encoding)
+    except InputError as err:
+        raise ArchiveError(str(err)) from None
+    if names is None:
+        raise ArchiveError(f"{archive_file.path}: empty file (no header row)")
+    where = str(archive_file.path)
+    if archive_file.kind != "parquet":
+        where += ":line 1"
     _require_columns(names, options, where)
 
 
@@ -349,7 +334,10 @@ def count_records(archive_file: ArchiveFile, options: ReadOptions) -> int:
     if archive_file.kind == "txt":
         return 1
     if archive_file.kind == "parquet":
-        return int(_parquet_file(archive_file.path).metadata.num_rows)
+        try:
+            return int(open_parquet(archive_file.path).metadata.num_rows)
+        except InputError as err:
+            raise ArchiveError(str(err)) from None
     count = 0
     for position, _ in read_file(archive_file, options, 0, _always):
         count = position + 1
@@ -369,24 +357,39 @@ def read_file(
     must allow random access."""
     if archive_file.kind == "txt":
         yield 0, None if skip(offset) else _read_txt(archive_file, options, offset, source)
-    elif archive_file.kind == "jsonl":
-        yield from _read_jsonl(archive_file, options, offset, skip, source)
-    elif archive_file.kind in ("csv", "tsv"):
-        yield from _read_delimited(archive_file, options, offset, skip, source)
-    else:
-        yield from _read_parquet(archive_file, options, offset, skip, source)
-
-
-def _open_text(path: Path, encoding: str) -> IO[str]:
-    # surrogateescape keeps undecodable bytes visible per record instead of failing the file.
-    return path.open("r", encoding=encoding, errors="surrogateescape", newline="")
-
-
-def _binary(archive_file: ArchiveFile, source: Any | None) -> IO[bytes]:
-    if source is None:
-        return archive_file.path.open("rb")
-    # Arrow streams are raw-ish: buffer them for readline(limit) and text decoding.
-    return io.BufferedReader(source)
+        return
+    where = str(archive_file.path)
+    if archive_file.kind in ("csv", "tsv"):
+        where += ":line 1"
+    fields = options.fields
+    raw_records = iter_file(
+        archive_file.path,
+        archive_file.kind,
+        options.encoding,
+        check_columns=lambda names: _require_columns(names, options, where),
+        columns=[c for c in (fields.text, fields.target, fields.speaker, fields.id) if c],
+        max_chars=options.max_chars,
+        skip=lambda position: skip(offset + position),
+        source=source,
+    )
+    split_strings = archive_file.kind in ("csv", "tsv")
+    try:
+        for position, raw in enumerate(raw_records):
+            if raw is None:
+                yield position, None
+                continue
+            base = _located(archive_file, offset + position, line=raw.line, row=raw.row)
+            if raw.error is None and raw.fields is not None:
+                yield position, _from_mapping(base, raw.fields, options, split_strings)
+                continue
+            # Keep the record's own id on its error row when that field itself is readable.
+            ident = _safe_identifier(raw.fields or {}, fields.id)
+            if ident is not None and has_undecodable(ident):
+                ident = None
+            record = base if ident is None else _replace_id(base, ident)
+            yield position, _with_error(record, raw.error or "unreadable record")
+    except InputError as err:
+        raise ArchiveError(str(err)) from None
 
 
 def _read_txt(
@@ -403,9 +406,10 @@ def _read_txt(
             "allows; split the article or raise --max-chars",
         )
     raw = archive_file.path.read_bytes() if source is None else source.read()
-    text = _decode(raw, options.encoding)
-    if isinstance(text, _Bad):
-        return _with_error(base, text.reason)
+    try:
+        text = decode(raw, options.encoding)
+    except RecordError as err:
+        return _with_error(base, str(err))
     return _text_record(base, text.lstrip("\ufeff"), options)
 
 
@@ -418,42 +422,6 @@ def _with_error(record: ArchiveRecord, reason: str) -> ArchiveRecord:
         row=record.row,
         error=reason,
     )
-
-
-@dataclass(frozen=True)
-class _Bad:
-    reason: str
-
-
-def _decode(raw: bytes, encoding: str) -> str | _Bad:
-    try:
-        return raw.decode(encoding)
-    except UnicodeDecodeError as err:
-        return _Bad(
-            f"bytes not valid {encoding} at byte {err.start + 1} "
-            "(pass --encoding, e.g. --encoding cp1252)"
-        )
-
-
-def _lines(handle: IO[bytes], max_bytes: int) -> Iterator[tuple[int, bytes | None, int]]:
-    """``(line number, bytes, length)``; bytes is None for a line over ``max_bytes``, whose
-    rest is read and dropped piece by piece so one huge line never sits in memory."""
-    number = 0
-    while True:
-        raw = handle.readline(max_bytes + 1)
-        if not raw:
-            return
-        number += 1
-        if len(raw) <= max_bytes or raw.endswith(b"\n"):
-            yield number, raw, len(raw)
-            continue
-        length = len(raw)
-        while True:
-            piece = handle.readline(1 << 20)
-            length += len(piece)
-            if not piece or piece.endswith(b"\n"):
-                break
-        yield number, None, length
 
 
 def _located(
@@ -471,207 +439,7 @@ def _located(
     )
 
 
-def _is_blank(raw: bytes | None) -> bool:
-    return raw is not None and not raw.strip()
-
-
-def _read_jsonl(
-    archive_file: ArchiveFile,
-    options: ReadOptions,
-    offset: int,
-    skip: Skip,
-    source: Any | None,
-) -> Iterator[tuple[int, ArchiveRecord | None]]:
-    handle = _binary(archive_file, source)
-    try:
-        position = -1
-        for number, raw, length in _lines(handle, options.max_line_bytes):
-            if _is_blank(raw):
-                continue
-            position += 1
-            index = offset + position
-            if skip(index):
-                yield position, None
-                continue
-            base = _located(archive_file, index, line=number)
-            if raw is None:
-                yield (
-                    position,
-                    _with_error(
-                        base,
-                        f"line is {length} bytes, longer than any record --max-chars "
-                        f"{options.max_chars} allows; split the article or raise --max-chars",
-                    ),
-                )
-                continue
-            yield position, _parse_jsonl_line(base, raw, number, options)
-    finally:
-        if source is None:
-            handle.close()
-
-
-def _parse_jsonl_line(
-    base: ArchiveRecord, raw: bytes, number: int, options: ReadOptions
-) -> ArchiveRecord:
-    line = _decode(raw, options.encoding)
-    if isinstance(line, _Bad):
-        return _with_error(base, line.reason)
-    if number == 1:
-        line = line.lstrip("\ufeff")
-    try:
-        # Without the line break, an error at the end of the line gets its real column.
-        obj = json.loads(line.rstrip("\r\n"))
-    except json.JSONDecodeError as err:
-        return _with_error(base, f"invalid JSON ({err.msg} at column {err.colno})")
-    if not isinstance(obj, dict):
-        return _with_error(base, f"expected a JSON object, found {_type_name(obj)}")
-    return _from_mapping(base, obj, options, split_strings=False)
-
-
-def _csv_reader(handle: IO[str], kind: str) -> Any:
-    # Long articles are legitimate; --max-chars (not the csv module) decides what is too long.
-    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-    # TSV has no quoting convention: a text that starts with a quote mark is text.
-    quoting: Literal[0, 1, 2, 3] = csv.QUOTE_NONE if kind == "tsv" else csv.QUOTE_MINIMAL
-    return csv.reader(handle, delimiter="\t" if kind == "tsv" else ",", quoting=quoting)
-
-
-def _read_delimited(
-    archive_file: ArchiveFile,
-    options: ReadOptions,
-    offset: int,
-    skip: Skip,
-    source: Any | None,
-) -> Iterator[tuple[int, ArchiveRecord | None]]:
-    wrapper: io.TextIOWrapper | None = None
-    if source is None:
-        handle = _open_text(archive_file.path, options.encoding)
-    else:
-        handle = wrapper = io.TextIOWrapper(
-            io.BufferedReader(source),
-            encoding=options.encoding,
-            errors="surrogateescape",
-            newline="",
-        )
-    try:
-        reader = _csv_reader(handle, archive_file.kind)
-        header: list[str] | None = None
-        position = -1
-        last_line = 0
-        while True:
-            start_line = last_line + 1
-            try:
-                row = next(reader)
-                problem = None
-            except StopIteration:
-                return
-            except csv.Error as err:
-                row, problem = None, f"malformed CSV row ({err})"
-            last_line = reader.line_num
-            if header is None:
-                if row is None:
-                    raise ArchiveError(f"{archive_file.path}:line 1: unreadable header ({problem})")
-                header = [h.lstrip("\ufeff").strip() for h in row]
-                _require_columns(header, options, f"{archive_file.path}:line 1")
-                continue
-            if row is not None and not any(cell.strip() for cell in row):
-                continue
-            position += 1
-            index = offset + position
-            if skip(index):
-                yield position, None
-                continue
-            base = _located(archive_file, index, line=start_line)
-            yield position, _parse_csv_row(base, header, row, problem, options)
-    finally:
-        if wrapper is not None:
-            wrapper.detach()  # Ray closes its own stream
-        else:
-            handle.close()
-
-
-def _parse_csv_row(
-    base: ArchiveRecord,
-    header: list[str],
-    row: list[str] | None,
-    problem: str | None,
-    options: ReadOptions,
-) -> ArchiveRecord:
-    if row is None:
-        return _with_error(base, problem or "malformed CSV row")
-    if len(row) != len(header):
-        return _with_error(base, f"expected {len(header)} fields (as the header), found {len(row)}")
-    values = dict(zip(header, row, strict=True))
-    for column, cell in values.items():
-        if _has_undecodable(cell):
-            # Keep the record's own id on its error row when that cell itself is readable.
-            id_cell = values.get(options.fields.id or "", "")
-            ident = id_cell.strip() if id_cell.strip() and not _has_undecodable(id_cell) else None
-            return _with_error(
-                base if ident is None else _replace_id(base, ident),
-                f"column '{column}': bytes not valid {options.encoding} "
-                "(pass --encoding, e.g. --encoding cp1252)",
-            )
-    return _from_mapping(base, values, options, split_strings=True)
-
-
-def _has_undecodable(cell: str) -> bool:
-    """Bytes that did not decode come back from surrogateescape as U+DC80..U+DCFF."""
-    return any("\udc80" <= ch <= "\udcff" for ch in cell)
-
-
-def _parquet_file(path: Path | Any) -> Any:
-    import pyarrow.parquet as pq
-
-    try:
-        return pq.ParquetFile(path)
-    except Exception as err:  # pyarrow raises several error types for unreadable files
-        raise ArchiveError(f"{path}: not a readable Parquet file ({err})") from None
-
-
-def _read_parquet(
-    archive_file: ArchiveFile,
-    options: ReadOptions,
-    offset: int,
-    skip: Skip,
-    source: Any | None,
-) -> Iterator[tuple[int, ArchiveRecord | None]]:
-    parquet = _parquet_file(source if source is not None else archive_file.path)
-    names = parquet.schema_arrow.names
-    _require_columns(names, options, str(archive_file.path))
-    fields = options.fields
-    wanted = [c for c in (fields.text, fields.target, fields.speaker, fields.id) if c in names]
-    columns = list(dict.fromkeys(wanted))
-    position = 0
-    for group in range(parquet.metadata.num_row_groups):
-        rows = parquet.metadata.row_group(group).num_rows
-        first = offset + position
-        # Row groups wholly committed are not even decoded.
-        if all(skip(first + k) for k in range(rows)):
-            for _ in range(rows):
-                yield position, None
-                position += 1
-            continue
-        for batch in parquet.iter_batches(batch_size=1024, row_groups=[group], columns=columns):
-            for values in batch.to_pylist():
-                index = offset + position
-                if skip(index):
-                    yield position, None
-                else:
-                    base = _located(archive_file, index, row=position + 1)
-                    yield position, _from_mapping(base, values, options, split_strings=False)
-                position += 1
-
-
 # ------------------------------------------------------------------------------- fields
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    return {dict: "object", list: "list", str: "string", bool: "boolean"}.get(
-        type(value), type(value).__name__
-    )
-
-
 class _FieldError(ValueError):
     """One field of a record is unusable."""
 
@@ -720,22 +488,14 @@ def _safe_identifier(obj: dict[str, Any], name: str | None) -> str | None:
         return None
 
 
-def _missing(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float) and value != value:  # NaN from pandas-written Parquet
-        return True
-    return isinstance(value, str) and not value.strip()
-
-
 def _text(obj: dict[str, Any], name: str, max_chars: int) -> str:
     if name not in obj:
         raise _FieldError(f"field '{name}' is missing (map the text field with --text-col)")
     value = obj[name]
-    if _missing(value):
+    if is_missing(value):
         raise _FieldError(f"field '{name}' is empty")
     if not isinstance(value, str):
-        raise _FieldError(f"field '{name}': expected a string, found {_type_name(value)}")
+        raise _FieldError(f"field '{name}': expected a string, found {type_name(value)}")
     _check_encodable(value, name)
     if len(value) > max_chars:
         raise _FieldError(
@@ -755,7 +515,7 @@ def _targets(
     """The record's targets; ``()`` (whole-article analysis) when it has none and
     ``allow_none`` is set, else a missing or empty target is an error."""
     value = obj.get(name)
-    if _missing(value):
+    if is_missing(value):
         if defaults:
             return defaults
         if allow_none:
@@ -777,7 +537,7 @@ def _targets(
                 ) from None
             if not isinstance(parsed, list):
                 raise _FieldError(
-                    f"field '{name}': expected a JSON list, found {_type_name(parsed)}"
+                    f"field '{name}': expected a JSON list, found {type_name(parsed)}"
                 )
             items = parsed
         elif split_strings:
@@ -789,7 +549,7 @@ def _targets(
         items = list(value)
     else:
         raise _FieldError(
-            f"field '{name}': expected a string or a list of strings, found {_type_name(value)}"
+            f"field '{name}': expected a string or a list of strings, found {type_name(value)}"
         )
     if not items:
         if allow_none:
@@ -809,21 +569,21 @@ def _targets(
 
 def _optional_string(obj: dict[str, Any], name: str) -> str | None:
     value = obj.get(name)
-    if _missing(value):
+    if is_missing(value):
         return None
     if not isinstance(value, str):
-        raise _FieldError(f"field '{name}': expected a string or null, found {_type_name(value)}")
+        raise _FieldError(f"field '{name}': expected a string or null, found {type_name(value)}")
     _check_encodable(value, name)
     return value.strip()
 
 
 def _identifier(obj: dict[str, Any], name: str) -> str | None:
     value = obj.get(name)
-    if _missing(value):
+    if is_missing(value):
         return None
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise _FieldError(
-            f"field '{name}': expected a string or an integer, found {_type_name(value)}"
+            f"field '{name}': expected a string or an integer, found {type_name(value)}"
         )
     if isinstance(value, str):
         _check_encodable(value, name)

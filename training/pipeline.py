@@ -17,10 +17,10 @@ from typing import Any
 from model.classifier import StanceClassifier
 from model.config import DEFAULT_LABELS
 from model.types import StanceQuery
+from records.columns import ColumnMap
 from training.args import ArgsError, RunConfig
 from training.data import (
     FORMATS,
-    ColumnMap,
     DataError,
     LoadReport,
     StanceExample,

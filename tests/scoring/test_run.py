@@ -21,9 +21,10 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from records.columns import ColumnMap
 from scoring.engines import HttpEngine
 from scoring.options import ScoringOptions
-from scoring.readers import ArchiveError, FieldMap, ReadOptions, ScoringError, generated_id
+from scoring.readers import ArchiveError, ReadOptions, ScoringError, generated_id
 from scoring.run import run_scoring
 from scoring.workfolder import WorkFolder
 
@@ -225,7 +226,7 @@ def test_tsv_with_mapped_columns_and_default_target(engine, model_dir, tmp_path)
     source = tmp_path / "in.tsv"
     source.write_text('doc\tbody\n1\t"Quoted" start: the mission worked.\n2\t\n', encoding="utf-8")
     read = ReadOptions(
-        fields=FieldMap(text="body", target="topic", speaker=None, id="doc"),
+        fields=ColumnMap(text="body", target="topic", speaker=None, id="doc"),
         default_targets=("the mission",),
     )
     output = tmp_path / "out.jsonl"
