@@ -54,7 +54,7 @@ def quiet_transformers() -> None:
 def load_classifier(model: str, backend: str = "auto") -> Any:
     """The classifier of a BentoML tag or model folder, with the backend asked for."""
     from model.classifier import StanceClassifier
-    from training.registry import resolve_model_path
+    from model.store import resolve_model
 
     quiet_transformers()
-    return StanceClassifier.load(resolve_model_path(model), backend=backend)
+    return StanceClassifier.load(resolve_model(model)[0], backend=backend)

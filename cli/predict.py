@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from cli.common import KNOWN_ERRORS, BackendOpt, EncodingOpt, fail, load_classifier
+from model.limits import MAX_ARTICLE_CHARS
 from model.types import StanceQuery
 
 
@@ -69,7 +70,9 @@ def analyze(
     as_json: Annotated[
         bool, typer.Option("--json", help="print the whole analysis as JSON instead of a table")
     ] = False,
-    max_chars: Annotated[int, typer.Option(min=1, help="refuse longer articles")] = 1_000_000,
+    max_chars: Annotated[
+        int, typer.Option(min=1, help="refuse longer articles (STANCE_MAX_ARTICLE_CHARS)")
+    ] = MAX_ARTICLE_CHARS,
     encoding: EncodingOpt = "utf-8",
     backend: BackendOpt = "auto",
 ) -> None:

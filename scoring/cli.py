@@ -16,8 +16,9 @@ from typing import Annotated
 
 import typer
 
+from model.limits import MAX_ARTICLE_CHARS, MAX_TEXT_CHARS
 from records.columns import ColumnMap
-from scoring.readers import DEFAULT_MAX_CHARS, FORMATS, ReadOptions, ScoringError
+from scoring.readers import FORMATS, ReadOptions, ScoringError
 
 _HELP_ENGINE = (
     "local: in this process; http: a running service's /predict_batch (--url); "
@@ -81,8 +82,14 @@ def score(
         typer.Option(help="target for records without one (needed for .txt); repeatable"),
     ] = None,
     max_chars: Annotated[
-        int, typer.Option(help="longer texts become error rows")
-    ] = DEFAULT_MAX_CHARS,
+        int | None,
+        typer.Option(
+            help="longer texts become error rows (default: the service's limits, "
+            f"{MAX_TEXT_CHARS} for a text scored toward targets, {MAX_ARTICLE_CHARS} for an "
+            "article analysed whole; STANCE_MAX_TEXT_CHARS / STANCE_MAX_ARTICLE_CHARS)",
+            show_default=False,
+        ),
+    ] = None,
     analyze_articles: Annotated[
         bool,
         typer.Option(

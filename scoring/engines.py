@@ -8,10 +8,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from model.limits import MAX_ARTICLE_CHARS
 from model.types import QueryError, StancePrediction, StanceQuery
 from scoring.options import ARTICLES_NEED_MODEL, OUTPUT_COLUMNS, RETRY_STATUSES
 from scoring.readers import (
-    DEFAULT_MAX_CHARS,
     ArchiveRecord,
     ScoringError,
 )
@@ -35,7 +35,7 @@ class Engine(Protocol):
 class LocalEngine:
     """Scores in this process with a loaded :class:`~model.classifier.StanceClassifier`.
 
-    ``max_chars`` is the archive's ``--max-chars``, handed to the article analysis so that it
+    ``max_chars`` is the archive's article limit, handed to the article analysis so that it
     accepts every text the reader let through.
     """
 
@@ -44,7 +44,7 @@ class LocalEngine:
         classifier: Any,
         tag: str,
         batch_size: int = 256,
-        max_chars: int = DEFAULT_MAX_CHARS,
+        max_chars: int = MAX_ARTICLE_CHARS,
     ) -> None:
         self.classifier = classifier
         self.tag = tag
@@ -60,7 +60,7 @@ class LocalEngine:
         batch_size: int = 256,
         backend: str = "auto",
         num_threads: int | None = None,
-        max_chars: int = DEFAULT_MAX_CHARS,
+        max_chars: int = MAX_ARTICLE_CHARS,
     ) -> LocalEngine:
         """Load the model folder once, with the inference backend asked for."""
         from model.classifier import StanceClassifier

@@ -8,10 +8,10 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from model.limits import MAX_ARTICLE_CHARS
 from scoring.engines import LocalEngine
 from scoring.options import ScoringOptions
 from scoring.readers import (
-    DEFAULT_MAX_CHARS,
     ArchiveFile,
     ArchiveRecord,
     ReadOptions,
@@ -36,7 +36,7 @@ class RayScorer:
         batch_size: int,
         threads: int,
         backend: str = "auto",
-        max_chars: int = DEFAULT_MAX_CHARS,
+        max_chars: int = MAX_ARTICLE_CHARS,
     ) -> None:
         # Each actor owns only its reserved CPUs: more compute threads (torch or ONNX
         # Runtime) would just fight the other actors.
@@ -285,7 +285,7 @@ def score_with_ray(
                 "batch_size": options.batch,
                 "threads": max(1, int(options.cpus_per_worker)),
                 "backend": options.backend,
-                "max_chars": options.read.max_chars,
+                "max_chars": options.read.article_limit,
             },
             batch_size=options.batch,
             batch_format="pyarrow",

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal
 
+from model.limits import MAX_ARTICLE_CHARS, MAX_TEXT_CHARS
 from records.columns import ColumnMap, is_missing, type_name
 from records.formats import FORMATS as FILE_FORMATS
 from records.formats import (
@@ -57,7 +58,6 @@ FORMATS = ("auto", *FILE_FORMATS, "folder")
 # Files a folder archive may hold (articles as .txt, records as JSONL; a folder's .json is
 # usually metadata, so it is not read); anything else in the folder is reported and skipped.
 _FOLDER_KINDS = {".txt": "txt", ".jsonl": "jsonl", ".ndjson": "jsonl"}
-DEFAULT_MAX_CHARS = 1_000_000
 # Length of generated ids in hex digits (80 bits: no collision in any realistic archive).
 GENERATED_ID_HEX = 20
 
@@ -82,7 +82,9 @@ class ReadOptions:
         encoding: text encoding of JSONL/CSV/TSV/.txt files.
         default_targets: targets for records that have none (required for .txt files
             unless ``analyze_articles``).
-        max_chars: texts longer than this become error rows.
+        max_chars: texts longer than this become error rows; None applies the limits of
+            :mod:`model.limits` (the service's): ``MAX_TEXT_CHARS`` for a record scored
+            toward targets, ``MAX_ARTICLE_CHARS`` for one analysed as a whole article.
         analyze_articles: records without a target (no field, an empty list, a .txt file
             without ``default_targets``) are read with ``targets=()`` for whole-article
             analysis instead of becoming error rows; records with targets are unchanged.
@@ -92,7 +94,7 @@ class ReadOptions:
     fields: ColumnMap = field(default_factory=ColumnMap)
     encoding: str = "utf-8"
     default_targets: tuple[str, ...] = ()
-    max_chars: int = DEFAULT_MAX_CHARS
+    max_chars: int | None = None
     analyze_articles: bool = False
 
     def validate(self) -> None:
@@ -105,13 +107,30 @@ class ReadOptions:
             raise ArchiveError(
                 f"unknown encoding {self.encoding!r}; use e.g. utf-8 or cp1252"
             ) from None
-        if self.max_chars < 1:
+        if self.max_chars is not None and self.max_chars < 1:
             raise ArchiveError(f"--max-chars must be at least 1, found {self.max_chars}")
         if not self.fields.text or not self.fields.target:
             raise ArchiveError("--text-col and --target-col must not be empty")
         for target in self.default_targets:
             if not target.strip():
                 raise ArchiveError("--target must not be empty")
+
+    @property
+    def text_limit(self) -> int:
+        """Most characters of a text scored toward targets."""
+        return self.max_chars if self.max_chars is not None else MAX_TEXT_CHARS
+
+    @property
+    def article_limit(self) -> int:
+        """Most characters of an article analysed whole (``analyze_articles``)."""
+        return self.max_chars if self.max_chars is not None else MAX_ARTICLE_CHARS
+
+    @property
+    def record_limit(self) -> int:
+        """Most characters any record of this archive may have."""
+        if self.analyze_articles:
+            return max(self.text_limit, self.article_limit)
+        return self.text_limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -368,7 +387,7 @@ def read_file(
         options.encoding,
         check_columns=lambda names: _require_columns(names, options, where),
         columns=[c for c in (fields.text, fields.target, fields.speaker, fields.id) if c],
-        max_chars=options.max_chars,
+        max_chars=options.record_limit,
         skip=lambda position: skip(offset + position),
         source=source,
     )
@@ -399,10 +418,11 @@ def _read_txt(
     base = ArchiveRecord(index=index, file=archive_file.name, id=ident)
     # Cheapest check first: a file this large cannot be under the limit in any encoding we
     # read (4 bytes per character at most), so it is never read into memory.
-    if archive_file.size > options.max_chars * 4:
+    limit = options.text_limit if options.default_targets else options.article_limit
+    if archive_file.size > limit * 4:
         return _with_error(
             base,
-            f"file is {archive_file.size} bytes, longer than --max-chars {options.max_chars} "
+            f"file is {archive_file.size} bytes, longer than --max-chars {limit} "
             "allows; split the article or raise --max-chars",
         )
     raw = archive_file.path.read_bytes() if source is None else source.read()
@@ -449,10 +469,13 @@ def _from_mapping(
 ) -> ArchiveRecord:
     fields = options.fields
     try:
-        text = _text(obj, fields.text, options.max_chars)
+        text = _text(obj, fields.text, options.record_limit)
         targets = _targets(
             obj, fields.target, options.default_targets, split_strings, options.analyze_articles
         )
+        if targets:
+            # Scored toward targets like a service request: the same limit as POST /predict.
+            _check_length(text, fields.text, options.text_limit)
         speaker = _optional_string(obj, fields.speaker) if fields.speaker else None
         ident = _identifier(obj, fields.id) if fields.id else None
     except _FieldError as err:
@@ -497,12 +520,16 @@ def _text(obj: dict[str, Any], name: str, max_chars: int) -> str:
     if not isinstance(value, str):
         raise _FieldError(f"field '{name}': expected a string, found {type_name(value)}")
     _check_encodable(value, name)
+    _check_length(value, name, max_chars)
+    return value
+
+
+def _check_length(value: str, name: str, max_chars: int) -> None:
     if len(value) > max_chars:
         raise _FieldError(
             f"field '{name}' has {len(value)} characters, over --max-chars {max_chars}; "
             "split the article or raise --max-chars"
         )
-    return value
 
 
 def _targets(
@@ -605,10 +632,11 @@ def _text_record(base: ArchiveRecord, text: str, options: ReadOptions) -> Archiv
     planner allowed that only for ``analyze_articles``)."""
     if not text.strip():
         return _with_error(base, "file is empty")
-    if len(text) > options.max_chars:
+    limit = options.text_limit if options.default_targets else options.article_limit
+    if len(text) > limit:
         return _with_error(
             base,
-            f"text has {len(text)} characters, over --max-chars {options.max_chars}; "
+            f"text has {len(text)} characters, over --max-chars {limit}; "
             "split the article or raise --max-chars",
         )
     return ArchiveRecord(

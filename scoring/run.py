@@ -47,7 +47,7 @@ def _fingerprint_arguments(
         },
         "encoding": read.encoding,
         "targets": list(read.default_targets),
-        "max_chars": read.max_chars,
+        "max_chars": read.text_limit,
         "part_size": options.part_size,
         "output": output_format(options.output),
         "scorer": scorer,
@@ -55,6 +55,7 @@ def _fingerprint_arguments(
     if read.analyze_articles:
         # Only when given: work folders started before the option existed still resume.
         arguments["analyze_articles"] = True
+        arguments["max_article_chars"] = read.article_limit
     return arguments
 
 
@@ -94,7 +95,7 @@ def run_scoring(
     elif options.engine == "http":
         scorer = f"http:{(options.url or '').rstrip('/')}"
     else:
-        from scoring.store import resolve_model
+        from model.store import resolve_model
 
         model_dir, tag = resolve_model(options.model or "")
         if (
@@ -218,7 +219,7 @@ def _build_engine(options: ScoringOptions, model_dir: Path | None, tag: str) -> 
         )
     assert model_dir is not None  # resolved in run_scoring for model engines
     return LocalEngine.load(
-        model_dir, tag, options.batch, backend=options.backend, max_chars=options.read.max_chars
+        model_dir, tag, options.batch, backend=options.backend, max_chars=options.read.article_limit
     )
 
 

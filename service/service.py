@@ -11,7 +11,7 @@ from environment variables read when the service module is imported by the serve
     STANCE_NUM_THREADS     cores for inference (default: the physical cores)
     STANCE_API_KEY         when set, every endpoint except health checks needs it
     STANCE_MAX_BODY_BYTES  larger request bodies get 413 (default 2,000,000)
-    STANCE_MAX_TEXT_CHARS, STANCE_MAX_BATCH_ITEMS, ...  limits (see service/schemas.py)
+    STANCE_MAX_TEXT_CHARS, STANCE_MAX_BATCH_ITEMS, ...  limits (see model/limits.py)
 """
 
 from __future__ import annotations
@@ -28,12 +28,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from model.limits import MAX_ARTICLE_CHARS, MAX_TEXT_CHARS
 from model.types import QueryError, StancePrediction, StanceQuery
 from service.batcher import ContinuousBatcher
 from service.middleware import StanceMiddleware
 from service.schemas import (
-    MAX_ARTICLE_CHARS,
-    MAX_TEXT_CHARS,
     AnalyzeArticleRequest,
     BatchOut,
     ModelInfo,

@@ -415,7 +415,7 @@ def test_resume_refuses_different_arguments(recording, engine, model_dir, tmp_pa
     parts = tmp_path / "out.jsonl.parts"
     assert str(err.value) == (
         f"cannot resume {parts}: it was started with different arguments:\n"
-        "  max_chars: 1000000 (then) vs 500 (now)\n"
+        "  max_chars: 100000 (then) vs 500 (now)\n"
         f"Rerun with the original arguments to resume, or pass --overwrite (or delete {parts}) "
         "to start over."
     )
@@ -791,27 +791,6 @@ def test_score_is_registered_as_a_stance_command():
     assert "Score every (record, target) of an archive" in result.stdout
 
 
-def test_store_resolves_folders_and_tags(model_dir, tmp_path):
-    import bentoml
-
-    from scoring.store import resolve_model
-
-    assert resolve_model(str(model_dir)) == (model_dir.resolve(), str(model_dir.resolve()))
-    with bentoml.models.create("stance-scoring-test") as stored:
-        (Path(stored.path) / "stance_config.json").write_text(
-            (model_dir / "stance_config.json").read_text()
-        )
-    folder, tag = resolve_model("stance-scoring-test")  # :latest resolved to the version
-    assert tag == str(stored.tag) and not tag.endswith(":latest")
-    assert (folder / "stance_config.json").read_text() == (
-        model_dir / "stance_config.json"
-    ).read_text()
-    with pytest.raises(FileNotFoundError, match="is neither a folder nor a tag"):
-        resolve_model("no-such-model:v1")
-    with pytest.raises(FileNotFoundError, match="not a stance model folder"):
-        resolve_model(str(tmp_path))
-
-
 # ----------------------------------------------------------------------------- ray engine
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -847,3 +826,28 @@ def test_ray_engine_matches_local_engine_and_resumes_a_local_run(
         tmp_path / "local.jsonl.errors.jsonl"
     ).read_bytes()
     assert (summary.records, summary.rows, summary.errors, summary.resumed) == (13, 18, 1, 4)
+
+
+def test_default_limits_are_the_services(tmp_path):
+    # --engine local/ray must refuse exactly what POST /predict refuses (model/limits.py).
+    from model.limits import MAX_ARTICLE_CHARS, MAX_TEXT_CHARS
+    from scoring.readers import iter_records, plan_archive
+    from service.schemas import MAX_TEXT_CHARS as SERVICE_TEXT_CHARS
+
+    assert ReadOptions().text_limit == MAX_TEXT_CHARS == SERVICE_TEXT_CHARS == 100_000
+    long_text = "y" * (MAX_TEXT_CHARS + 1)
+    source = _jsonl(
+        tmp_path / "in.jsonl",
+        [{"id": "a", "text": long_text, "target": "y"}, {"id": "b", "text": long_text}],
+    )
+    (error, article) = iter_records(
+        plan_archive(source, ReadOptions(analyze_articles=True))[0],
+        ReadOptions(analyze_articles=True),
+    )
+    assert error.error == (
+        f"field 'text' has {MAX_TEXT_CHARS + 1} characters, over --max-chars {MAX_TEXT_CHARS}; "
+        "split the article or raise --max-chars"
+    )
+    # A whole article analysed without targets may be as long as POST /analyze_article allows.
+    assert article.error is None and article.targets == ()
+    assert ReadOptions(analyze_articles=True).record_limit == MAX_ARTICLE_CHARS
