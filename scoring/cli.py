@@ -3,8 +3,10 @@
 A `stance` subcommand (composed with the others in the ``stance`` command); also runnable on
 its own: ``python -m scoring.cli INPUT OUTPUT --model ...``.
 
-Exit codes: 0 done; 1 done but some records failed and --fail-on-error was given; 2 the run
-could not start or stopped (bad arguments or input, model not found, service unreachable).
+Exit codes: 0 done (also: OUTPUT was already complete for the same command); 1 done but every
+record failed (one line names the most common reason), or some failed and --fail-on-error
+was given; 2 the run could not start or stopped (bad arguments or input, model not found,
+service unreachable).
 A run that stopped keeps its committed parts: run the same command again to resume.
 """
 
@@ -68,9 +70,13 @@ def score(
     encoding: Annotated[str, typer.Option(help="text encoding of JSONL/CSV/TSV/.txt")] = "utf-8",
     text_col: Annotated[str, typer.Option(help="field/column holding the text")] = "text",
     target_col: Annotated[
-        str,
-        typer.Option(help="field/column holding a target or a list ('a; b' or JSON in CSV)"),
-    ] = "target",
+        str | None,
+        typer.Option(
+            help="field/column holding a target or a list ('a; b' or JSON in CSV) "
+            "[default: 'target', else 'targets']",
+            show_default=False,
+        ),
+    ] = None,
     speaker_col: Annotated[
         str, typer.Option(help="field/column holding the speaker ('' = none)")
     ] = "speaker",
@@ -126,7 +132,7 @@ def score(
     """
     from model.config import ConfigError
     from scoring.options import ScoringOptions
-    from scoring.run import run_scoring
+    from scoring.run import error_digest, run_scoring
 
     options = ScoringOptions(
         input=input_path,
@@ -137,7 +143,7 @@ def score(
             fmt=fmt,
             fields=ColumnMap(
                 text=text_col,
-                target=target_col,
+                target=target_col or "target",
                 speaker=speaker_col or None,
                 id=id_col or None,
             ),
@@ -145,6 +151,8 @@ def score(
             default_targets=tuple(target or ()),
             max_chars=max_chars,
             analyze_articles=analyze_articles,
+            # An explicit --target-col is used alone; the default also accepts `targets`.
+            target_fallbacks=() if target_col else ("targets",),
         ),
         part_size=part_size,
         batch_size=batch_size,
@@ -177,6 +185,16 @@ def score(
             }
         )
     )
+    if summary.records and not summary.rows and summary.errors:
+        failed, reason, count = error_digest(summary.errors_path)
+        if failed == summary.records:
+            # Nothing usable came out: a wrong column mapping or encoding, usually.
+            typer.echo(
+                f"error: every record failed ({failed} of {summary.records}); most common "
+                f"({count}): {reason}; see {summary.errors_path}",
+                err=True,
+            )
+            raise typer.Exit(code=1)
     if fail_on_error and summary.errors:
         typer.echo(
             f"error: {summary.errors} error row(s) (--fail-on-error); see {summary.errors_path}",

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from model.limits import MAX_ARTICLE_CHARS
 from model.types import QueryError, StancePrediction, StanceQuery
-from scoring.options import ARTICLES_NEED_MODEL, OUTPUT_COLUMNS, RETRY_STATUSES
+from scoring.options import ARTICLES_NEED_MODEL, OUTPUT_COLUMNS, RETRY_STATUSES, Log
 from scoring.readers import (
     ArchiveRecord,
     ScoringError,
@@ -143,6 +143,7 @@ class HttpEngine:
         backoff: float = 0.5,
         max_backoff: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
+        log: Log | None = None,
     ) -> None:
         import httpx
 
@@ -153,6 +154,7 @@ class HttpEngine:
         self.backoff = backoff
         self.max_backoff = max_backoff
         self._sleep = sleep
+        self._log = log
         self._client = httpx.Client(timeout=timeout)
         self.requests = 0  # attempts made, retries included (reported in tests and logs)
 
@@ -210,6 +212,12 @@ class HttpEngine:
             delay = delay * (0.5 + random.random() / 2)
             if retry_after is not None:
                 delay = min(self.max_backoff, max(delay, retry_after))
+            if self._log is not None:
+                # One line per retry: an operator sees a struggling service, not a silent stall.
+                self._log(
+                    f"POST {self.endpoint}: {reason}; retry {attempt + 1} of {self.retries} "
+                    f"in {delay:.1f} s"
+                )
             self._sleep(delay)
         raise ScoringError(
             f"POST {self.endpoint} failed {self.retries + 1} times (last: {reason}); committed "

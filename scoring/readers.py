@@ -88,6 +88,9 @@ class ReadOptions:
         analyze_articles: records without a target (no field, an empty list, a .txt file
             without ``default_targets``) are read with ``targets=()`` for whole-article
             analysis instead of becoming error rows; records with targets are unchanged.
+        target_fallbacks: fields tried, in order, when a record has no ``fields.target``
+            field at all (the default ``target`` then ``targets``, the name archives often
+            use for a list); empty when the caller named the target field explicitly.
     """
 
     fmt: str = "auto"
@@ -96,6 +99,7 @@ class ReadOptions:
     default_targets: tuple[str, ...] = ()
     max_chars: int | None = None
     analyze_articles: bool = False
+    target_fallbacks: tuple[str, ...] = ("targets",)
 
     def validate(self) -> None:
         """Raise ArchiveError naming the first bad option."""
@@ -124,6 +128,16 @@ class ReadOptions:
     def article_limit(self) -> int:
         """Most characters of an article analysed whole (``analyze_articles``)."""
         return self.max_chars if self.max_chars is not None else MAX_ARTICLE_CHARS
+
+    @property
+    def target_fields(self) -> tuple[str, ...]:
+        """Every field a record's targets may be in, in the order they are tried."""
+        return tuple(dict.fromkeys((self.fields.target, *self.target_fallbacks)))
+
+    def target_field(self, names: Any) -> str:
+        """The target field of a record or header with these field names: the first of
+        :attr:`target_fields` present, else ``fields.target``."""
+        return next((n for n in self.target_fields if n in names), self.fields.target)
 
     @property
     def record_limit(self) -> int:
@@ -293,8 +307,9 @@ def _require_columns(names: list[str], options: ReadOptions, where: str) -> None
     missing = [fields.text] if fields.text not in names else []
     # Without a target column every record is either scored against --target or, with
     # --analyze-articles, analysed as a whole article.
-    if fields.target not in names and not options.default_targets and not options.analyze_articles:
-        missing.append(fields.target)
+    has_target = any(n in names for n in options.target_fields)
+    if not has_target and not options.default_targets and not options.analyze_articles:
+        missing.append(" or ".join(options.target_fields))
     if missing:
         raise ArchiveError(
             f"{where}: no column(s) {missing}; found {names}. Map the columns with "
@@ -386,7 +401,7 @@ def read_file(
         archive_file.kind,
         options.encoding,
         check_columns=lambda names: _require_columns(names, options, where),
-        columns=[c for c in (fields.text, fields.target, fields.speaker, fields.id) if c],
+        columns=[c for c in (fields.text, *options.target_fields, fields.speaker, fields.id) if c],
         max_chars=options.record_limit,
         skip=lambda position: skip(offset + position),
         source=source,
@@ -470,8 +485,12 @@ def _from_mapping(
     fields = options.fields
     try:
         text = _text(obj, fields.text, options.record_limit)
+        target_field = options.target_field(obj)
+        absent = target_field not in obj
+        if absent and not options.default_targets and not options.analyze_articles:
+            raise _FieldError(_no_target_field(obj, options))
         targets = _targets(
-            obj, fields.target, options.default_targets, split_strings, options.analyze_articles
+            obj, target_field, options.default_targets, split_strings, options.analyze_articles
         )
         if targets:
             # Scored toward targets like a service request: the same limit as POST /predict.
@@ -530,6 +549,16 @@ def _check_length(value: str, name: str, max_chars: int) -> None:
             f"field '{name}' has {len(value)} characters, over --max-chars {max_chars}; "
             "split the article or raise --max-chars"
         )
+
+
+def _no_target_field(obj: dict[str, Any], options: ReadOptions) -> str:
+    """What was expected, what the record has, and the ways out."""
+    expected = " or ".join(f"'{n}'" for n in options.target_fields)
+    return (
+        f"no target field {expected}; the record has {sorted(obj)}. Map it with --target-col, "
+        "pass --target to score every record against fixed targets, or --analyze-articles "
+        "to analyse records without targets as whole articles"
+    )
 
 
 def _targets(

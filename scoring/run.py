@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import sys
 import time
@@ -41,7 +42,7 @@ def _fingerprint_arguments(
         "format": sorted({f.kind for f in files}),
         "fields": {
             "text": read.fields.text,
-            "target": read.fields.target,
+            "target": " or ".join(read.target_fields),
             "speaker": read.fields.speaker,
             "id": read.fields.id,
         },
@@ -113,6 +114,21 @@ def run_scoring(
     output = Path(options.output).expanduser()
     work = WorkFolder(output)
     work.open(_fingerprint_arguments(options, files, scorer), options.overwrite)
+    if work.finished is not None:
+        records = work.finished["records"]
+        log(
+            f"{output} is complete: the same command already scored its {records} records; "
+            "nothing to do (pass --overwrite to score again)"
+        )
+        return ScoringSummary(
+            records=records,
+            rows=work.finished["rows"],
+            errors=work.finished["errors"],
+            resumed=records,
+            seconds=time.monotonic() - started,
+            output=work.output,
+            errors_path=work.errors_path,
+        )
     try:
         return _run(options, engine, files, work, model_dir, tag, started, log)
     finally:
@@ -184,7 +200,7 @@ def _run(
                 labels = _model_labels(model_dir)
             else:
                 if engine is None:
-                    engine = _build_engine(options, model_dir, tag)
+                    engine = _build_engine(options, model_dir, tag, log)
                 labels = tuple(getattr(engine, "labels", ()))
                 _score_in_process(files, options, done, engine, assembler, bar.update)
             assembler.finish(total)
@@ -212,10 +228,14 @@ def _model_labels(model_dir: Path) -> tuple[str, ...]:
     return StanceConfig.load(model_dir).labels
 
 
-def _build_engine(options: ScoringOptions, model_dir: Path | None, tag: str) -> Engine:
+def _build_engine(options: ScoringOptions, model_dir: Path | None, tag: str, log: Log) -> Engine:
     if options.engine == "http":
         return HttpEngine(
-            options.url or "", options.batch, retries=options.retries, timeout=options.timeout
+            options.url or "",
+            options.batch,
+            retries=options.retries,
+            timeout=options.timeout,
+            log=log,
         )
     assert model_dir is not None  # resolved in run_scoring for model engines
     return LocalEngine.load(
@@ -255,3 +275,25 @@ def _score_in_process(
         if queries >= options.batch:
             flush()
     flush()
+
+
+def error_digest(errors_path: Path) -> tuple[int, str, int]:
+    """``(records with an error, most common reason, records with that reason)`` from an
+    errors file (streamed; a record counts once per reason however many targets failed)."""
+    from collections import Counter
+
+    failed: set[int] = set()
+    reasons: Counter[str] = Counter()
+    seen: set[tuple[int, str]] = set()
+    with errors_path.open("r", encoding="utf-8") as handle:
+        for line in handle:
+            row = json.loads(line)
+            index, reason = int(row["index"]), str(row["reason"])
+            failed.add(index)
+            if (index, reason) not in seen:
+                seen.add((index, reason))
+                reasons[reason] += 1
+    if not reasons:
+        return 0, "", 0
+    reason, count = reasons.most_common(1)[0]
+    return len(failed), reason, count

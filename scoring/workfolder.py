@@ -78,14 +78,26 @@ class WorkFolder:
         self.dir = output.with_name(output.name + ".parts")
         self.errors_path = output.with_name(output.name + ".errors.jsonl")
         self.manifest_path = self.dir / "manifest.json"
+        # Left beside OUTPUT by a finished run (hidden): its arguments and totals, so that
+        # the same command run again can say "complete" instead of refusing to overwrite.
+        self.receipt_path = output.with_name(f".{output.name}.complete.json")
         self._lock: IO[str] | None = None
         self.manifest: dict[str, Any] = {}
+        # Set by open() when OUTPUT is already the complete result of these arguments.
+        self.finished: dict[str, int] | None = None
 
     # -- lifecycle
     def open(self, arguments: dict[str, Any], overwrite: bool) -> None:
-        """Create or resume the work folder; refuse other arguments unless ``overwrite``."""
+        """Create or resume the work folder; refuse other arguments unless ``overwrite``.
+
+        When OUTPUT is already the untouched result of a finished run with the same
+        arguments, nothing is opened and :attr:`finished` holds that run's totals.
+        """
         fresh = not self.manifest_path.is_file()
         if fresh and self.output.exists() and not overwrite:
+            self.finished = self._finished(json.loads(json.dumps(arguments)))
+            if self.finished is not None:
+                return
             raise ScoringError(
                 f"{self.output} already exists and there is no unfinished run to resume "
                 f"({self.dir} is absent); pass --overwrite to score again, or choose another "
@@ -99,6 +111,34 @@ class WorkFolder:
         except BaseException:
             self.release()
             raise
+
+    def _finished(self, wanted: dict[str, Any]) -> dict[str, int] | None:
+        """The totals of the finished run that wrote OUTPUT, if it had these arguments and
+        OUTPUT has not changed since (size and modification time)."""
+        try:
+            receipt = json.loads(self.receipt_path.read_text(encoding="utf-8"))
+            stat = self.output.stat()
+            same = (
+                receipt["arguments"] == wanted
+                and receipt["output"] == {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+                and self.errors_path.is_file()
+            )
+            complete = receipt["complete"]
+            totals = {k: int(complete[k]) for k in ("records", "rows", "errors")}
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # no receipt (or an unreadable one): not provably complete
+        return totals if same else None
+
+    def _write_receipt(self, totals: dict[str, int]) -> None:
+        stat = self.output.stat()
+        receipt = {
+            "version": MANIFEST_VERSION,
+            "arguments": self.manifest.get("arguments"),
+            "complete": totals,
+            "output": {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns},
+        }
+        with _atomic(self.receipt_path) as handle:
+            handle.write(json.dumps(receipt, indent=2, sort_keys=True).encode("utf-8"))
 
     def _start(self, arguments: dict[str, Any], fresh: bool, overwrite: bool) -> None:
         self._remove_temp_files()
@@ -257,6 +297,8 @@ class WorkFolder:
             "rows": sum(parts[k].rows for k in range(count)),
             "errors": sum(parts[k].errors for k in range(count)),
         }
+        self._write_receipt(totals)
+        _fsync_dir(self.output.parent)
         self.update_manifest(complete=totals)
         self.cleanup()
         return totals

@@ -174,8 +174,10 @@ def test_without_the_flag_untargeted_input_fails_as_before(engine, model_dir, tm
             "id": "x",
             "file": "in.jsonl",
             "line": 1,
-            "reason": "field 'target' is missing or empty (map it with --target-col, or pass "
-            "--target to score every record against fixed targets)",
+            "reason": "no target field 'target' or 'targets'; the record has ['id', 'text']. "
+            "Map it with --target-col, pass --target to score every record against fixed "
+            "targets, or --analyze-articles to analyse records without targets as whole "
+            "articles",
         }
     ]
 

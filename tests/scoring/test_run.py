@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -436,9 +437,22 @@ def test_finished_output_is_not_overwritten_without_flag(engine, model_dir, tmp_
     output = tmp_path / "out.jsonl"
     run_scoring(_options(model_dir, source, output), engine=engine)
     before = output.read_bytes()
+    # The same command again: complete, nothing scored, nothing rewritten.
+    logs: list[str] = []
+    summary = run_scoring(_options(model_dir, source, output), engine=engine, log=logs.append)
+    assert logs == [
+        f"{output} is complete: the same command already scored its 1 records; nothing to do "
+        "(pass --overwrite to score again)"
+    ]
+    assert (summary.records, summary.rows, summary.errors, summary.resumed) == (1, 1, 0, 1)
+    assert output.read_bytes() == before
+    # Other arguments would give another result: refused.
+    with pytest.raises(ScoringError, match="already exists and there is no unfinished run"):
+        run_scoring(_options(model_dir, source, output, part_size=7), engine=engine)
+    # An OUTPUT changed since is not vouched for either.
+    output.write_bytes(before + b"\n")
     with pytest.raises(ScoringError, match="already exists and there is no unfinished run"):
         run_scoring(_options(model_dir, source, output), engine=engine)
-    assert output.read_bytes() == before
 
 
 def test_crash_while_assembling_leaves_no_partial_output(
@@ -693,7 +707,13 @@ def test_http_engine_retries_503_without_duplicating_rows(engine, model_dir, tmp
             batch_size=4,
             progress=False,
         )
-        summary = run_scoring(options)
+        logs: list[str] = []
+        summary = run_scoring(options, log=logs.append)
+        # One line per retry, with the reason.
+        (retry,) = [line for line in logs if "retry" in line]
+        assert re.fullmatch(
+            rf"POST {service.url}/predict_batch: HTTP 503; retry 1 of 8 in \d+\.\d s", retry
+        )
         # 8 good items in batches of <= 4 cut at part boundaries: parts [0-2]=4 items -> 1
         # request, [3-5]=3 -> 1, [6]=1 -> 1; plus the 503 that was retried.
         assert service.calls == 4
@@ -851,3 +871,51 @@ def test_default_limits_are_the_services(tmp_path):
     # A whole article analysed without targets may be as long as POST /analyze_article allows.
     assert article.error is None and article.targets == ()
     assert ReadOptions(analyze_articles=True).record_limit == MAX_ARTICLE_CHARS
+
+
+def test_cli_default_target_field_accepts_targets_lists(model_dir, tmp_path):
+    source = _jsonl(
+        tmp_path / "in.jsonl",
+        [{"id": "a", "text": TEXTS[0], "targets": ["the mission", "the union"]}],
+    )
+    output = tmp_path / "o.jsonl"
+    args = [str(source), str(output), "--model", str(model_dir), "--no-progress"]
+    result = CliRunner().invoke(_cli(), args)
+    assert result.exit_code == 0, result.output
+    assert _pairs(_read_jsonl(output)) == [("a", "the mission"), ("a", "the union")]
+    # The same command again: it is complete, exit 0.
+    result = CliRunner().invoke(_cli(), args)
+    assert result.exit_code == 0, result.output
+    assert f"{output} is complete: the same command already scored its 1 records" in (result.stderr)
+
+
+def test_cli_every_record_failing_exits_1_with_the_most_common_reason(model_dir, tmp_path):
+    source = _jsonl(
+        tmp_path / "in.jsonl",
+        [{"id": f"r{i}", "text": TEXTS[i % 4], "topic": "the union"} for i in range(3)] + ["{bad"],
+    )
+    output = tmp_path / "o.jsonl"
+    result = CliRunner().invoke(
+        _cli(), [str(source), str(output), "--model", str(model_dir), "--no-progress"]
+    )
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines()[-1] == (
+        "error: every record failed (4 of 4); most common (3): no target field 'target' or "
+        "'targets'; the record has ['id', 'text', 'topic']. Map it with --target-col, pass "
+        "--target to score every record against fixed targets, or --analyze-articles to "
+        f"analyse records without targets as whole articles; see {output}.errors.jsonl"
+    )
+    # Mapped, the same archive scores (the bad line alone fails): exit 0.
+    result = CliRunner().invoke(
+        _cli(),
+        [
+            str(source),
+            str(tmp_path / "o2.jsonl"),
+            "--model",
+            str(model_dir),
+            "--no-progress",
+            "--target-col",
+            "topic",
+        ],
+    )
+    assert result.exit_code == 0, result.output
