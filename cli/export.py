@@ -22,7 +22,7 @@ def export(
     (its tag is the "model" field of the JSON report on stdout). Use the backends with
     --backend onnx / onnx-int8.
     """
-    from model.onnx_backend import ExportError
+    from model.export.onnx import ExportError
     from training.registry import export_model
 
     quiet_transformers()

@@ -188,13 +188,14 @@ def run_training(
         )
     export_report: dict[str, Any] | None = None
     if run.training.export_onnx:
-        from model.onnx_backend import DEFAULT_SAMPLE
+        from model.export.onnx import export_backends
+        from model.export.verify import DEFAULT_SAMPLE
 
         # Verified on dev queries (the real length distribution) plus the built-in sample,
-        # which has long texts that split into several windows. export() saves the folder
+        # which has long texts that split into several windows. The export saves the folder
         # first; register() below then carries the ONNX files into the store entry.
         sample = [*DEFAULT_SAMPLE, *(q for q, _ in dev_pairs[:EXPORT_SAMPLE_DEV])]
-        export_report = classifier.export(out / "model", sample_queries=sample)
+        export_report = export_backends(classifier, out / "model", sample_queries=sample)
         for name, check in export_report["backends"].items():
             log(
                 f"exported {name}: max probability difference {check['max_abs_prob_diff']:.2e}, "

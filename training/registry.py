@@ -79,7 +79,7 @@ def export_model(
     may pin it): the export goes into a NEW version of the same model, with the same metadata
     plus the export report; the returned location is its tag.
     """
-    from model.onnx_backend import export_folder
+    from model.export.onnx import export_folder
 
     path = Path(tag_or_dir).expanduser()
     if path.is_dir():
@@ -96,7 +96,7 @@ def export_to_store(
     """Export a stored model into a new store version; returns (new tag, report)."""
     import bentoml
 
-    from model.onnx_backend import export_folder
+    from model.export.onnx import export_folder
 
     source, _ = resolve_model(tag)
     stored = bentoml.models.get(tag if ":" in tag else f"{tag}:latest")

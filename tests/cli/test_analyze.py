@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 import cli.predict
 from cli.app import app
-from model.article import KeywordStanceClassifier
+from tests.keyword_stub import KeywordStanceClassifier
 
 runner = CliRunner()
 

@@ -216,9 +216,10 @@ def test_http_engine_refuses_the_flag(engine, tmp_path):
 
 def test_an_article_the_analysis_refuses_is_an_error_row_of_its_own():
     from model import QueryError
-    from model.article import KeywordStanceClassifier, analyze_article
+    from model.article import analyze_article
     from scoring.readers import ArchiveRecord
     from scoring.rows import article_row
+    from tests.keyword_stub import KeywordStanceClassifier
 
     class Refusing(KeywordStanceClassifier):
         """Refuses sentences about the monitoring centre (as a model may refuse a query)."""
