@@ -28,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from model.card import read_card
 from model.limits import MAX_ARTICLE_CHARS, MAX_TEXT_CHARS
 from model.types import QueryError, StancePrediction, StanceQuery
 from service.batcher import ContinuousBatcher
@@ -91,7 +92,8 @@ class StanceService:
     def __init__(self) -> None:
         stored = self.model_ref
         self.tag = str(stored.tag)
-        self.metadata: dict[str, Any] = dict(stored.info.metadata)
+        # The model folder's own card (model/card.py); older store entries have only metadata.
+        self.metadata: dict[str, Any] = read_card(stored.path) or dict(stored.info.metadata)
         # Imported here, not at module level: the BentoML arbiter process imports this module
         # too, and must not load torch just to route requests.
         from model.classifier import StanceClassifier

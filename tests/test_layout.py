@@ -90,3 +90,19 @@ def test_the_bento_ships_model_and_service_only():
     ]
     # The service itself needs nothing outside model/ (checked above) and service/.
     assert ALLOWED["service"] == {"model"}
+
+
+def test_model_touches_bentoml_only_to_look_up_a_tag():
+    users = sorted(
+        str(p.relative_to(ROOT))
+        for p in (ROOT / "model").rglob("*.py")
+        if any(
+            isinstance(node, ast.Import | ast.ImportFrom)
+            and any(
+                (getattr(node, "module", None) or alias.name).split(".")[0] == "bentoml"
+                for alias in node.names
+            )
+            for node in ast.walk(ast.parse(p.read_text(encoding="utf-8")))
+        )
+    )
+    assert users == ["model/store.py"]

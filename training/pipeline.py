@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from model.card import write_card
 from model.classifier import StanceClassifier
 from model.config import DEFAULT_LABELS
 from model.types import StanceQuery
@@ -218,11 +219,19 @@ def run_training(
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "history": [h for h in result.history if "dev_macro_f1" in h],
         "git_commit": git_commit(),
+        # The resolved configuration: what `stance train --config` needs to train it again.
+        "training_config": {
+            "model": classifier.config.to_dict(),
+            "training": run.training.to_dict(),
+            "data": {**DEFAULT_DATA, **run.data},
+        },
     }
     if export_report is None:
         classifier.save(out / "model")
     else:
         metadata["export_report"] = export_report
+    # The model folder describes itself (model card, metadata, config); so does every copy.
+    write_card(out / "model", metadata)
     (out / "training_metadata.json").write_text(
         json.dumps(metadata, indent=2) + "\n", encoding="utf-8"
     )

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from model.card import write_card
 from model.classifier import StanceClassifier
 from model.config import StanceConfig
 from model.store import resolve_model
@@ -48,8 +49,12 @@ def register(classifier: StanceClassifier, metadata: dict[str, Any], name: str =
     # BentoML metadata must be JSON-like; round-trip to drop numpy types and tuples.
     clean = json.loads(json.dumps(metadata, default=str))
     labels = {"task": "stance", "base_model": classifier.config.base_model.replace("/", "_")[:60]}
-    with bentoml.models.create(name, metadata=clean, labels=labels) as bento_model:
+    # The resolved run config (with its nulls, which BentoML metadata refuses) lives in the
+    # folder only: model/card.py.
+    store_metadata = {k: v for k, v in clean.items() if k != "training_config"}
+    with bentoml.models.create(name, metadata=store_metadata, labels=labels) as bento_model:
         classifier.save(bento_model.path)
+        write_card(bento_model.path, clean)  # the store copy describes itself too
     return str(bento_model.tag)
 
 
