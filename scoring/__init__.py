@@ -37,6 +37,7 @@ Engines (all produce the same rows; they differ in where the model runs):
 * ``ray``: Ray Data; see :func:`scoring.ray_engine.score_with_ray`.
 
 Modules, in the order a run uses them: :mod:`scoring.options` (what a run is asked to do),
+:mod:`scoring.archive` (options for reading, the files and records of an archive),
 :mod:`scoring.readers` (archive files -> records), :mod:`scoring.rows` (records -> jobs and
 output rows), :mod:`scoring.engines` (local, http), :mod:`scoring.ray_engine` (ray),
 :mod:`scoring.workfolder` (the commit protocol) and :mod:`scoring.run` (the loop); the command

@@ -20,7 +20,7 @@ import typer
 
 from model.limits import MAX_ARTICLE_CHARS, MAX_TEXT_CHARS
 from records.columns import ColumnMap
-from scoring.readers import FORMATS, ReadOptions, ScoringError
+from scoring.archive import FORMATS, ReadOptions, ScoringError
 
 _HELP_ENGINE = (
     "local: in this process; http: a running service's /predict_batch (--url); "

@@ -10,11 +10,8 @@ from typing import Any, Protocol
 
 from model.limits import MAX_ARTICLE_CHARS
 from model.types import QueryError, StancePrediction, StanceQuery
+from scoring.archive import ArchiveRecord, ScoringError
 from scoring.options import ARTICLES_NEED_MODEL, OUTPUT_COLUMNS, RETRY_STATUSES, Log
-from scoring.readers import (
-    ArchiveRecord,
-    ScoringError,
-)
 from scoring.rows import RecordResult, _chunks, _jobs, article_row, prediction_row
 
 

@@ -8,10 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from model.config import LOAD_BACKEND_CHOICES
-from scoring.readers import (
-    ReadOptions,
-    ScoringError,
-)
+from scoring.archive import ReadOptions, ScoringError
 
 ENGINES = ("local", "http", "ray")
 OUTPUT_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}

@@ -9,15 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from model.limits import MAX_ARTICLE_CHARS
+from scoring.archive import ArchiveFile, ArchiveRecord, ReadOptions, ScoringError
 from scoring.engines import LocalEngine
 from scoring.options import ScoringOptions
-from scoring.readers import (
-    ArchiveFile,
-    ArchiveRecord,
-    ReadOptions,
-    ScoringError,
-    read_file,
-)
+from scoring.readers import read_file
 from scoring.rows import RecordResult
 from scoring.workfolder import PartAssembler
 

@@ -8,9 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from model.types import QueryError, StancePrediction, StanceQuery
-from scoring.readers import (
-    ArchiveRecord,
-)
+from scoring.archive import ArchiveRecord
 
 if TYPE_CHECKING:
     # Imported where used: loading model.article compiles its rules (~0.1 s), which runs

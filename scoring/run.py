@@ -10,19 +10,18 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from scoring.engines import Engine, HttpEngine, LocalEngine
-from scoring.options import Log, ScoringOptions, ScoringSummary, _stderr, output_format
-from scoring.ray_engine import score_with_ray
-from scoring.readers import (
+from scoring.archive import (
     ArchiveError,
     ArchiveFile,
     ArchiveRecord,
     ScoringError,
-    count_records,
     input_fingerprint,
-    iter_records,
     plan_archive,
 )
+from scoring.engines import Engine, HttpEngine, LocalEngine
+from scoring.options import Log, ScoringOptions, ScoringSummary, _stderr, output_format
+from scoring.ray_engine import score_with_ray
+from scoring.readers import count_records, iter_records
 from scoring.workfolder import PartAssembler, PartInfo, WorkFolder
 
 

@@ -15,10 +15,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from model.config import DEFAULT_LABELS
+from scoring.archive import ScoringError
 from scoring.options import MANIFEST_VERSION
-from scoring.readers import (
-    ScoringError,
-)
 from scoring.rows import RecordResult
 
 

@@ -19,9 +19,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from scoring.archive import ArchiveError, ReadOptions, ScoringError, generated_id
 from scoring.engines import HttpEngine, LocalEngine
 from scoring.options import OUTPUT_COLUMNS, ScoringOptions
-from scoring.readers import ArchiveError, ReadOptions, ScoringError, generated_id
 from scoring.run import run_scoring
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -201,7 +201,7 @@ def test_http_engine_refuses_the_flag(engine, tmp_path):
     assert str(err.value) == message
     assert not (tmp_path / "o.jsonl.parts").exists()  # refused before any work folder
     # An HttpEngine handed untargeted records directly refuses them too (no silent 0 rows).
-    from scoring.readers import ArchiveRecord
+    from scoring.archive import ArchiveRecord
 
     http = HttpEngine("http://127.0.0.1:9")
     try:
@@ -217,7 +217,7 @@ def test_http_engine_refuses_the_flag(engine, tmp_path):
 def test_an_article_the_analysis_refuses_is_an_error_row_of_its_own():
     from model import QueryError
     from model.article import analyze_article
-    from scoring.readers import ArchiveRecord
+    from scoring.archive import ArchiveRecord
     from scoring.rows import article_row
     from tests.keyword_stub import KeywordStanceClassifier
 

@@ -23,9 +23,9 @@ import typer
 from typer.testing import CliRunner
 
 from records.columns import ColumnMap
+from scoring.archive import ArchiveError, ReadOptions, ScoringError, generated_id
 from scoring.engines import HttpEngine
 from scoring.options import ScoringOptions
-from scoring.readers import ArchiveError, ReadOptions, ScoringError, generated_id
 from scoring.run import run_scoring
 from scoring.workfolder import WorkFolder
 
@@ -851,7 +851,8 @@ def test_ray_engine_matches_local_engine_and_resumes_a_local_run(
 def test_default_limits_are_the_services(tmp_path):
     # --engine local/ray must refuse exactly what POST /predict refuses (model/limits.py).
     from model.limits import MAX_ARTICLE_CHARS, MAX_TEXT_CHARS
-    from scoring.readers import iter_records, plan_archive
+    from scoring.archive import plan_archive
+    from scoring.readers import iter_records
     from service.schemas import MAX_TEXT_CHARS as SERVICE_TEXT_CHARS
 
     assert ReadOptions().text_limit == MAX_TEXT_CHARS == SERVICE_TEXT_CHARS == 100_000
