@@ -1,7 +1,8 @@
 """The `stance` command: every subcommand, composed here and only here.
 
 Each command lives in the module of its job (:mod:`cli.train`, :mod:`cli.predict`,
-:mod:`cli.export`, :mod:`cli.up`; `score` in :mod:`scoring.cli`, the archive-scoring package)
+:mod:`cli.export`, :mod:`cli.up`; `score` in :mod:`scoring.cli`, the archive-scoring package;
+`report` in :mod:`cli.report`)
 and is a plain function; this module registers them. A new command is a function in one of
 those modules (or a new one) plus one line below. Every command validates its inputs and
 turns known errors into one clear line on stderr and exit code 2; unexpected errors keep
@@ -14,6 +15,7 @@ import typer
 
 from cli.export import export
 from cli.predict import analyze, predict
+from cli.report import report_command
 from cli.train import evaluate, train
 from cli.up import up
 from scoring.cli import score
@@ -27,6 +29,7 @@ app = typer.Typer(
 
 for command in (train, evaluate, predict, analyze, export, up, score):
     app.command()(command)
+app.command(name="report")(report_command)
 
 
 def main() -> None:

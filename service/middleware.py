@@ -14,6 +14,8 @@ import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from service.explorer import EXPLORER_PATHS
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -21,6 +23,11 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 HEALTH_PATHS = frozenset({"/livez", "/readyz", "/healthz"})
+# Seconds a client should wait before retrying a 503 (a worker loading its model).
+RETRY_AFTER_S = "5"
+# Served without the API key: health checks, and the explorer page (it holds no data and
+# asks for the key itself).
+OPEN_PATHS = HEALTH_PATHS | frozenset(EXPLORER_PATHS)
 logger = logging.getLogger("stance.access")
 
 
@@ -49,7 +56,7 @@ class StanceMiddleware:
 
     Args:
         app: the wrapped ASGI app.
-        api_key: when set, every path except health checks needs ``Authorization: Bearer KEY``
+        api_key: when set, every path except OPEN_PATHS needs ``Authorization: Bearer KEY``
             or ``X-API-Key: KEY`` (401 otherwise).
         max_body_bytes: larger request bodies are refused with 413.
     """
@@ -77,10 +84,12 @@ class StanceMiddleware:
                     *[(k, v) for k, v in message["headers"] if k.lower() != b"x-request-id"],
                     (b"x-request-id", request_id.encode()),
                 ]
+                if message["status"] == 503:  # the model is (re)loading: say when to retry
+                    message["headers"].append((b"retry-after", RETRY_AFTER_S.encode()))
             await send(message)
 
         try:
-            if self.api_key and path not in HEALTH_PATHS and not self._authorised(headers):
+            if self.api_key and path not in OPEN_PATHS and not self._authorised(headers):
                 status_holder["status"] = 401
                 await _json_response(
                     send,

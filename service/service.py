@@ -9,6 +9,7 @@ from environment variables read when the service module is imported by the serve
     STANCE_PARALLEL        ops (default: lowest latency for lone requests) | batches
                            (several batches at once, best throughput); model/runner.py
     STANCE_NUM_THREADS     cores for inference (default: the physical cores)
+    STANCE_HOST            interface to listen on (default 127.0.0.1; 0.0.0.0 in a container)
     STANCE_API_KEY         when set, every endpoint except health checks needs it
     STANCE_MAX_BODY_BYTES  larger request bodies get 413 (default 2,000,000)
     STANCE_MAX_TEXT_CHARS, STANCE_MAX_BATCH_ITEMS, ...  limits (see model/limits.py)
@@ -19,10 +20,11 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 from typing import Any
 
 import bentoml
-from bentoml.exceptions import InvalidArgument
+from bentoml.exceptions import InvalidArgument, ServiceUnavailable
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -32,6 +34,7 @@ from model.card import read_card
 from model.limits import MAX_ARTICLE_CHARS, MAX_TEXT_CHARS
 from model.types import QueryError, StancePrediction, StanceQuery
 from service.batcher import ContinuousBatcher
+from service.explorer import explorer_routes
 from service.middleware import StanceMiddleware
 from service.schemas import (
     AnalyzeArticleRequest,
@@ -81,7 +84,9 @@ def _out(pred: StancePrediction, tag: str) -> PredictionOut:
 @bentoml.service(
     name="stance",
     traffic={"timeout": 120, "max_concurrency": 256},
-    http={"cors": {"enabled": False}},
+    # 127.0.0.1 unless told otherwise: `bentoml serve` of a bento would otherwise listen on
+    # every interface, with no API key by default. `--host` on the command line still wins.
+    http={"cors": {"enabled": False}, "host": os.environ.get("STANCE_HOST", "127.0.0.1")},
 )
 class StanceService:
     """Stance of a speaker toward an entity in news text."""
@@ -94,14 +99,31 @@ class StanceService:
         self.tag = str(stored.tag)
         # The model folder's own card (model/card.py); older store entries have only metadata.
         self.metadata: dict[str, Any] = read_card(stored.path) or dict(stored.info.metadata)
-        # Imported here, not at module level: the BentoML arbiter process imports this module
-        # too, and must not load torch just to route requests.
-        from model.classifier import StanceClassifier
-
-        self.classifier = StanceClassifier.load(stored.path, **_backend_kwargs())
+        # The model loads in a background thread so that a (re)started worker answers at
+        # once: /readyz says 503 and the endpoints 503 + Retry-After until it is loaded,
+        # instead of the connections hanging in the listen backlog for the whole load.
+        self.classifier: Any = None
+        self._ready = threading.Event()
         self.batcher: ContinuousBatcher[StanceQuery, StancePrediction] = ContinuousBatcher(
             self._predict_many, max_items=MAX_ITEMS_PER_CALL
         )
+        threading.Thread(
+            target=self._load, args=(stored.path,), name="stance-model-load", daemon=True
+        ).start()
+
+    def _load(self, path: str) -> None:
+        # Imported here, not at module level: the BentoML arbiter process imports this module
+        # too, and must not load torch just to route requests.
+        try:
+            from model.classifier import StanceClassifier
+
+            self.classifier = StanceClassifier.load(path, **_backend_kwargs())
+        except Exception:
+            # A worker that cannot load its model must not linger as "not ready" forever:
+            # exit so the supervisor sees the failure (and the log says why).
+            logger.exception("could not load model %s from %s", self.tag, path)
+            os._exit(3)
+        self._ready.set()
         logger.info(
             "loaded model %s (backend %s, parallel %s)",
             self.tag,
@@ -109,10 +131,21 @@ class StanceService:
             PARALLEL,
         )
 
+    def __is_ready__(self) -> bool:
+        """/readyz: 200 once the model is loaded, 503 before."""
+        return self._ready.is_set()
+
+    def _loaded(self) -> Any:
+        """The classifier, or 503 (with Retry-After, added by the middleware) while loading."""
+        if not self._ready.is_set():
+            raise ServiceUnavailable("the model is still loading; retry in a few seconds")
+        return self.classifier
+
     def _predict_many(self, queries: list[StanceQuery]) -> list[StancePrediction]:
-        return self.classifier.predict(queries)
+        return self.classifier.predict(queries)  # type: ignore[no-any-return]
 
     async def _predict(self, queries: list[StanceQuery]) -> list[StancePrediction]:
+        self._loaded()
         try:
             return await self.batcher.submit(queries)
         except QueryError as err:  # the schema limits make this rare; still a client error
@@ -167,7 +200,7 @@ class StanceService:
         req = AnalyzeArticleRequest(**request)
         if not req.text.strip():
             raise InvalidArgument("text: must contain non-whitespace characters")
-        classifier = self.classifier
+        classifier = self._loaded()
 
         def run() -> dict[str, Any]:
             analysis = analyze_article(
@@ -189,6 +222,7 @@ class StanceService:
     def model_info(self) -> ModelInfo:
         """Body of GET and POST /model."""
         meta = self.metadata
+        self._loaded()
         return ModelInfo(
             tag=self.tag,
             labels=list(self.classifier.labels),
@@ -225,11 +259,13 @@ async def _get_model_info(request: Request) -> JSONResponse:
 
 
 # Mounted last, so BentoML's own routes (the APIs, /readyz, /metrics, /docs.json) match first;
-# this app only answers GET /model and 404s the rest.
+# this app only answers GET /model and the explorer page (GET / and /explorer, which take
+# "/" over from BentoML's index page) and 404s the rest.
 # @bentoml.service turns the class into a Service object; its methods are untyped for mypy.
 _service: Any = StanceService
 _service.mount_asgi_app(
-    Starlette(routes=[Route("/model", _get_model_info, methods=["GET"])]), path="/"
+    Starlette(routes=[Route("/model", _get_model_info, methods=["GET"]), *explorer_routes()]),
+    path="/",
 )
 _service.add_asgi_middleware(
     StanceMiddleware,

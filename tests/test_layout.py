@@ -87,6 +87,7 @@ def test_the_bento_ships_model_and_service_only():
     assert [line.strip() for line in include.strip().splitlines() if line.strip()[:1] == "-"] == [
         '- "model/**/*.py"',
         '- "service/**/*.py"',
+        '- "service/static/*.html"',
     ]
     # The service itself needs nothing outside model/ (checked above) and service/.
     assert ALLOWED["service"] == {"model"}

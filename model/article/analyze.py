@@ -398,7 +398,8 @@ def analyze_article(
             if not group.mentions:
                 warnings.append(f"target {group.name!r} is not mentioned in the article body")
     else:
-        groups = auto_targets(article, candidates, min_mentions, max_auto_targets)
+        spoken = [(u.start, u.end) for u in found.units if u.speaker is not None]
+        groups = auto_targets(article, candidates, min_mentions, max_auto_targets, spoken)
         if not groups:
             warnings.append("no salient targets found; pass targets=[...] to ask about some")
     entities = {e.name: e for e in found.registry.entities}
@@ -416,6 +417,7 @@ def analyze_article(
         n = len(job.units)
         stances.append(_aggregate(text, job, predictions[row : row + n], labels))
         row += n
+    groups, stances = _clear_singles(groups, stances)
     return ArticleAnalysis(
         stances=tuple(_ordered(stances, jobs, [g.name for g in groups])),
         speakers=_speakers(found.speeches, found.registry.entities),
@@ -428,6 +430,21 @@ def analyze_article(
         labels=labels,
         warnings=tuple(_capped(warnings)),
         text_length=len(text),
+    )
+
+
+def _clear_singles(
+    groups: list[TargetGroup], stances: list[ArticleStance]
+) -> tuple[list[TargetGroup], list[ArticleStance]]:
+    """Drop discovered targets mentioned once unless a speaker takes a clear stance on them
+    (a label other than neutral): one neutral mention is not worth a row."""
+    clear = {s.target for s in stances if s.speaker is not None and s.label != "neutral"}
+    dropped = {g.name for g in groups if g.single and g.name not in clear}
+    if not dropped:
+        return groups, stances
+    return (
+        [g for g in groups if g.name not in dropped],
+        [s for s in stances if s.target not in dropped],
     )
 
 

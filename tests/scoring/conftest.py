@@ -1,4 +1,4 @@
-"""Fixtures shared by the archive-scoring tests: one untrained tiny model per session."""
+"""Fixtures shared by the archive-scoring tests: the local engine and a recording wrapper."""
 
 from __future__ import annotations
 
@@ -8,16 +8,6 @@ from typing import Any
 import pytest
 
 from scoring.engines import LocalEngine
-
-
-@pytest.fixture(scope="session")
-def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An untrained MiniLM classifier saved to a folder (plumbing tests need no skill)."""
-    from model import StanceClassifier, StanceConfig
-
-    folder = tmp_path_factory.mktemp("scoring") / "model"
-    StanceClassifier.from_base(StanceConfig(max_length=64)).save(folder)
-    return folder
 
 
 @pytest.fixture(scope="session")
