@@ -8,7 +8,7 @@ Saved folder layout (a plain Hugging Face-style folder; safetensors only, never 
     head.safetensors        classification head
     tokenizer.json, ...     tokenizer with the target markers as special tokens
     model.onnx, model.int8.onnx, export_report.json
-                            exported backends, when `export` ran (see model/onnx_backend.py)
+                            exported backends (model/export/; run by model/onnx_runtime.py)
 """
 
 from __future__ import annotations
@@ -171,7 +171,7 @@ class StanceClassifier:
                 model.network, model.device, model.encoder.uses_token_types, backend_threads
             )
         else:
-            from model.onnx_backend import open_backend
+            from model.onnx_runtime import open_backend
 
             computer = open_backend(folder, backend, backend_threads)
         model.runner = BatchRunner(computer, workers)
@@ -190,22 +190,6 @@ class StanceClassifier:
         save_file(head, str(folder / HEAD_FILENAME), metadata={"format": "pt"})
         carry_backend_files(self.config, self.source, folder).save(folder)
         return folder
-
-    def export(
-        self,
-        folder: str | Path,
-        backends: Sequence[str] = ("onnx", "onnx-int8"),
-        sample_queries: Sequence[StanceQuery] | None = None,
-    ) -> dict[str, Any]:
-        """Export ONNX backends into the model folder ``folder``, verified against torch.
-
-        Saves the model there first unless it was loaded from there; records the backends in
-        ``stance_config.json`` and the verification in ``export_report.json``; returns that
-        report. See model/onnx_backend.py.
-        """
-        from model.onnx_backend import export_backends
-
-        return export_backends(self, folder, backends, sample_queries)
 
     def with_config(self, config: StanceConfig) -> StanceClassifier:
         """The same weights under a changed config (e.g. a fitted temperature)."""

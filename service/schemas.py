@@ -7,34 +7,22 @@ yields an error entry for that item and the rest of the batch still succeeds.
 
 from __future__ import annotations
 
-import os
 from typing import Annotated, Any
 
 import bentoml
 from pydantic import BaseModel, ConfigDict, Field
 
-
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{name}={raw!r} is not an integer") from None
-    if value <= 0:
-        raise ValueError(f"{name}={raw!r} must be > 0")
-    return value
-
-
-# Limits (overridable by environment variables when the service starts).
-MAX_TEXT_CHARS = _env_int("STANCE_MAX_TEXT_CHARS", 100_000)
-MAX_TARGET_CHARS = _env_int("STANCE_MAX_TARGET_CHARS", 200)
-MAX_SPEAKER_CHARS = _env_int("STANCE_MAX_SPEAKER_CHARS", 200)
-MAX_ID_CHARS = 200
-MAX_BATCH_ITEMS = _env_int("STANCE_MAX_BATCH_ITEMS", 256)
-MAX_TARGETS = _env_int("STANCE_MAX_TARGETS", 32)
-MAX_ARTICLE_CHARS = _env_int("STANCE_MAX_ARTICLE_CHARS", 1_000_000)
+# Limits (overridable by environment variables when the service starts): model/limits.py,
+# shared with the scoring engines and the CLI.
+from model.limits import (
+    MAX_ARTICLE_CHARS,
+    MAX_BATCH_ITEMS,
+    MAX_ID_CHARS,
+    MAX_SPEAKER_CHARS,
+    MAX_TARGET_CHARS,
+    MAX_TARGETS,
+    MAX_TEXT_CHARS,
+)
 
 EXAMPLE_TEXT = (
     "President Aliyev said the performance of the Russian peacekeepers can be considered "

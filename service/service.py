@@ -12,7 +12,7 @@ from environment variables read when the service module is imported by the serve
     STANCE_HOST            interface to listen on (default 127.0.0.1; 0.0.0.0 in a container)
     STANCE_API_KEY         when set, every endpoint except health checks needs it
     STANCE_MAX_BODY_BYTES  larger request bodies get 413 (default 2,000,000)
-    STANCE_MAX_TEXT_CHARS, STANCE_MAX_BATCH_ITEMS, ...  limits (see service/schemas.py)
+    STANCE_MAX_TEXT_CHARS, STANCE_MAX_BATCH_ITEMS, ...  limits (see model/limits.py)
 """
 
 from __future__ import annotations
@@ -30,13 +30,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from model.card import read_card
+from model.limits import MAX_ARTICLE_CHARS, MAX_TEXT_CHARS
 from model.types import QueryError, StancePrediction, StanceQuery
 from service.batcher import ContinuousBatcher
 from service.explorer import explorer_routes
 from service.middleware import StanceMiddleware
 from service.schemas import (
-    MAX_ARTICLE_CHARS,
-    MAX_TEXT_CHARS,
     AnalyzeArticleRequest,
     BatchOut,
     ModelInfo,
@@ -97,7 +97,8 @@ class StanceService:
     def __init__(self) -> None:
         stored = self.model_ref
         self.tag = str(stored.tag)
-        self.metadata: dict[str, Any] = dict(stored.info.metadata)
+        # The model folder's own card (model/card.py); older store entries have only metadata.
+        self.metadata: dict[str, Any] = read_card(stored.path) or dict(stored.info.metadata)
         # The model loads in a background thread so that a (re)started worker answers at
         # once: /readyz says 503 and the endpoints 503 + Retry-After until it is loaded,
         # instead of the connections hanging in the listen backlog for the whole load.

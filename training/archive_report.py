@@ -21,9 +21,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
-
-import typer
+from typing import Any
 
 GROUPINGS = {
     "target": ("target",),
@@ -35,7 +33,7 @@ AUTHOR = "(author)"
 NO_TARGET = "(none)"
 # Joins the parts of a speaker,target key; a control character cannot occur in a name.
 KEY_SEP = "\x1f"
-# The scorer (service/scoring.py, WorkFolder) writes failed records to OUTPUT + this suffix.
+# The scorer (scoring/workfolder.py, WorkFolder) writes failed records to OUTPUT + this suffix.
 ERRORS_SUFFIX = ".errors.jsonl"
 BATCH_ROWS = 65_536
 JSONL_BLOCK_BYTES = 8 << 20
@@ -379,47 +377,3 @@ def _count_errors(path: Path, summary: ArchiveSummary) -> None:
             if isinstance(row, dict):
                 records.add(row.get("index", row.get("id")))
     summary.error_rows, summary.error_records, summary.errors_path = rows, len(records), str(errors)
-
-
-# ------------------------------------------------------------------------------------ CLI
-def write_report(scored: Path, output: Path, options: ReportOptions) -> ArchiveSummary:
-    """Aggregate ``scored`` and write the HTML report to ``output`` (replaced atomically)."""
-    from training.archive_report_html import render
-
-    if output.suffix.lower() not in (".html", ".htm"):
-        raise ReportError(f"{output}: the report is HTML; name the output file *.html")
-    summary = summarize(scored, options)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_name(output.name + ".partial")
-    partial.write_text(render(summary), encoding="utf-8")
-    partial.replace(output)
-    return summary
-
-
-def report_command(
-    scored: Annotated[
-        Path, typer.Argument(metavar="SCORED", help="`stance score` output (.jsonl/.parquet)")
-    ],
-    output: Annotated[Path, typer.Argument(metavar="OUTPUT.html", help="report to write")],
-    by: Annotated[str, typer.Option(help="group by: target | speaker | speaker,target")] = "target",
-    time_field: Annotated[
-        str | None, typer.Option(help="date field for stance over time (ISO dates)")
-    ] = None,
-    freq: Annotated[str, typer.Option(help="time buckets: W (weeks) | M (months)")] = "M",
-    min_mentions: Annotated[int, typer.Option(help="a group needs this many rows")] = 5,
-    top: Annotated[int, typer.Option(help="groups shown (most rows first)")] = 15,
-) -> None:
-    """One self-contained HTML report of a scored archive: stance shares per group, over
-    time, the most confident evidence, label distribution, confidence and errors."""
-    options = ReportOptions(
-        by=by, time_field=time_field or None, freq=freq, min_mentions=min_mentions, top=top
-    )
-    try:
-        summary = write_report(scored, output, options)
-    except (ReportError, OSError) as err:
-        typer.echo(f"error: {err}", err=True)
-        raise typer.Exit(code=2) from None
-    typer.echo(
-        f"wrote {output}: {summary.rows:,} rows, {len(summary.top_groups)} groups shown",
-        err=True,
-    )

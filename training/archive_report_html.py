@@ -10,8 +10,15 @@ from __future__ import annotations
 import html
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 
-from training.archive_report import KEY_SEP, ArchiveSummary
+from training.archive_report import (
+    KEY_SEP,
+    ArchiveSummary,
+    ReportError,
+    ReportOptions,
+    summarize,
+)
 
 LABEL_COLOURS = {"negative": "#c0392b", "neutral": "#a0a7ad", "positive": "#2e8b57"}
 OTHER_COLOURS = ("#2f6fb0", "#d4892a", "#7d4fb3", "#1f9aa5", "#b5487a", "#6b8e23")
@@ -278,3 +285,15 @@ def _quotes_section(summary: ArchiveSummary, colours: dict[str, str]) -> str:
                 f"<code>{_esc(q.record_id)}</code></div></blockquote>"
             )
     return "".join(parts)
+
+
+def write_report(scored: Path, output: Path, options: ReportOptions) -> ArchiveSummary:
+    """Aggregate ``scored`` and write the HTML report to ``output`` (replaced atomically)."""
+    if output.suffix.lower() not in (".html", ".htm"):
+        raise ReportError(f"{output}: the report is HTML; name the output file *.html")
+    summary = summarize(scored, options)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    partial = output.with_name(output.name + ".partial")
+    partial.write_text(render(summary), encoding="utf-8")
+    partial.replace(output)
+    return summary

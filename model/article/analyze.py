@@ -25,10 +25,11 @@ from model.article.entities import Entity
 from model.article.quotes import find_quotes
 from model.article.references import target_references
 from model.article.targets import TargetGroup, auto_targets, caller_targets, discover
+from model.limits import MAX_ARTICLE_CHARS, MAX_ARTICLE_TARGETS
 from model.types import QueryError, Span, StancePrediction, StanceQuery
 
-DEFAULT_MAX_CHARS = 1_000_000
-MAX_TARGETS = 64
+DEFAULT_MAX_CHARS = MAX_ARTICLE_CHARS  # model/limits.py
+MAX_TARGETS = MAX_ARTICLE_TARGETS
 MAX_EVIDENCE = 5
 # Queries per classifier call: bounds memory for long articles, keeps batches large.
 QUERY_CHUNK = 256

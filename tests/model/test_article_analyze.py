@@ -12,12 +12,12 @@ import pytest
 from model.article import (
     ArticleAnalysis,
     ArticleError,
-    KeywordStanceClassifier,
     analyze_article,
     clean_article,
 )
 from model.text import find_mentions
 from model.types import Evidence, StancePrediction, StanceQuery
+from tests.keyword_stub import KeywordStanceClassifier
 
 PRESS_CONFERENCE = """\
 Aliyev: Russian peacekeepers' performance satisfactory

@@ -13,12 +13,12 @@ import pytest
 
 from model.article import (
     ArticleAnalysis,
-    KeywordStanceClassifier,
     analyze_article,
     clean_article,
     find_quotes,
 )
 from model.article.attribution import AUTHOR, attribute
+from tests.keyword_stub import KeywordStanceClassifier
 
 SEED = (Path(__file__).parent / "data" / "seed_press_conference.txt").read_text(encoding="utf-8")
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from cli.app import app
 from training import archive_report
 from training.archive_report import (
     KEY_SEP,
@@ -18,9 +19,8 @@ from training.archive_report import (
     ReportError,
     ReportOptions,
     summarize,
-    write_report,
 )
-from training.cli import app
+from training.archive_report_html import write_report
 
 LABELS = ("negative", "neutral", "positive")
 

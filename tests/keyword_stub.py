@@ -1,4 +1,4 @@
-"""A deterministic keyword "classifier" with the StanceClassifierLike interface.
+"""Test stub: a deterministic keyword "classifier" with the StanceClassifierLike interface.
 
 Not a model: it reads fixed phrases, ignores the target and the speaker, and exists so the
 article pipeline (and the service and archive code built on it) can be tested and demoed

@@ -19,6 +19,7 @@ from model.backends import (
     physical_cores,
 )
 from model.config import CONFIG_FILENAME, ConfigError
+from model.export.onnx import export_backends
 
 FILLER = "Officials toured the harbour and the new terminal on a grey morning. "
 QUERIES = [
@@ -47,7 +48,7 @@ def exported(tmp_path_factory):
     """An untrained model (max_length 64) saved and exported with both ONNX backends."""
     folder = tmp_path_factory.mktemp("onnx") / "model"
     classifier = StanceClassifier.from_base(StanceConfig(max_length=64))
-    report = classifier.export(folder)
+    report = export_backends(classifier, folder)
     return folder, report, classifier
 
 
@@ -99,14 +100,14 @@ def test_export_writes_files_report_and_config(exported):
 
 
 def test_export_falls_back_to_the_plain_graph(base_classifier, tmp_path, monkeypatch):
-    import model.onnx_backend as onnx_backend
+    import model.export.onnx as onnx_backend
 
     def broken(classifier, windows, path):  # a fused graph that cannot be produced
         raise onnx_backend.ExportError("optimizer crashed")
 
     monkeypatch.setattr(onnx_backend, "_export_graph", broken)
     clone = base_classifier.with_config(base_classifier.config)  # export updates its config
-    report = clone.export(tmp_path / "m", backends=("onnx",))
+    report = export_backends(clone, tmp_path / "m", backends=("onnx",))
     assert report["graph"]["exporter"] == "dynamo"
     assert report["graph"]["rejected"] == ["broken: optimizer crashed"]
     assert report["backends"]["onnx"]["max_abs_prob_diff"] < 1e-4
@@ -114,7 +115,7 @@ def test_export_falls_back_to_the_plain_graph(base_classifier, tmp_path, monkeyp
 
 
 def test_export_with_no_matching_graph_writes_nothing(base_classifier, tmp_path, monkeypatch):
-    import model.onnx_backend as onnx_backend
+    import model.export.onnx as onnx_backend
 
     real = onnx_backend._export_plain
 
@@ -173,7 +174,7 @@ def test_backend_not_exported_is_a_clear_error(base_classifier, tmp_path):
         StanceClassifier.load(folder, backend="onnx")
     assert str(err.value) == (
         f"backend 'onnx' is not exported for the model in {folder} (available: torch); "
-        f"export it with `stance export --model {folder}` or StanceClassifier.export(), "
+        f"export it with `stance export --model {folder}` or model.export.onnx.export_backends(), "
         "or choose an available backend"
     )
     with pytest.raises(ConfigError) as err:

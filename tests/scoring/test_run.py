@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -21,8 +22,12 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from service.readers import ArchiveError, FieldMap, ReadOptions, ScoringError, generated_id
-from service.scoring import HttpEngine, ScoringOptions, WorkFolder, run_scoring
+from records.columns import ColumnMap
+from scoring.archive import ArchiveError, ReadOptions, ScoringError, generated_id
+from scoring.engines import HttpEngine
+from scoring.options import ScoringOptions
+from scoring.run import run_scoring
+from scoring.workfolder import WorkFolder
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -222,7 +227,7 @@ def test_tsv_with_mapped_columns_and_default_target(engine, model_dir, tmp_path)
     source = tmp_path / "in.tsv"
     source.write_text('doc\tbody\n1\t"Quoted" start: the mission worked.\n2\t\n', encoding="utf-8")
     read = ReadOptions(
-        fields=FieldMap(text="body", target="topic", speaker=None, id="doc"),
+        fields=ColumnMap(text="body", target="topic", speaker=None, id="doc"),
         default_targets=("the mission",),
     )
     output = tmp_path / "out.jsonl"
@@ -411,7 +416,7 @@ def test_resume_refuses_different_arguments(recording, engine, model_dir, tmp_pa
     parts = tmp_path / "out.jsonl.parts"
     assert str(err.value) == (
         f"cannot resume {parts}: it was started with different arguments:\n"
-        "  max_chars: 1000000 (then) vs 500 (now)\n"
+        "  max_chars: 100000 (then) vs 500 (now)\n"
         f"Rerun with the original arguments to resume, or pass --overwrite (or delete {parts}) "
         "to start over."
     )
@@ -432,15 +437,28 @@ def test_finished_output_is_not_overwritten_without_flag(engine, model_dir, tmp_
     output = tmp_path / "out.jsonl"
     run_scoring(_options(model_dir, source, output), engine=engine)
     before = output.read_bytes()
+    # The same command again: complete, nothing scored, nothing rewritten.
+    logs: list[str] = []
+    summary = run_scoring(_options(model_dir, source, output), engine=engine, log=logs.append)
+    assert logs == [
+        f"{output} is complete: the same command already scored its 1 records; nothing to do "
+        "(pass --overwrite to score again)"
+    ]
+    assert (summary.records, summary.rows, summary.errors, summary.resumed) == (1, 1, 0, 1)
+    assert output.read_bytes() == before
+    # Other arguments would give another result: refused.
+    with pytest.raises(ScoringError, match="already exists and there is no unfinished run"):
+        run_scoring(_options(model_dir, source, output, part_size=7), engine=engine)
+    # An OUTPUT changed since is not vouched for either.
+    output.write_bytes(before + b"\n")
     with pytest.raises(ScoringError, match="already exists and there is no unfinished run"):
         run_scoring(_options(model_dir, source, output), engine=engine)
-    assert output.read_bytes() == before
 
 
 def test_crash_while_assembling_leaves_no_partial_output(
     recording, engine, model_dir, tmp_path, monkeypatch
 ):
-    import service.scoring as scoring
+    import scoring.workfolder as scoring
 
     source = _jsonl(
         tmp_path / "in.jsonl",
@@ -536,7 +554,7 @@ def test_sigkill_at_random_points_then_resume_is_exactly_once(model_dir, tmp_pat
     command = [
         sys.executable,
         "-m",
-        "service.cli",
+        "scoring.cli",
         str(source),
         str(output),
         "--model",
@@ -689,7 +707,13 @@ def test_http_engine_retries_503_without_duplicating_rows(engine, model_dir, tmp
             batch_size=4,
             progress=False,
         )
-        summary = run_scoring(options)
+        logs: list[str] = []
+        summary = run_scoring(options, log=logs.append)
+        # One line per retry, with the reason.
+        (retry,) = [line for line in logs if "retry" in line]
+        assert re.fullmatch(
+            rf"POST {service.url}/predict_batch: HTTP 503; retry 1 of 8 in \d+\.\d s", retry
+        )
         # 8 good items in batches of <= 4 cut at part boundaries: parts [0-2]=4 items -> 1
         # request, [3-5]=3 -> 1, [6]=1 -> 1; plus the 503 that was retried.
         assert service.calls == 4
@@ -739,7 +763,7 @@ def test_http_engine_gives_up_with_a_clear_error(tmp_path):
 
 # ----------------------------------------------------------------------------- CLI
 def _cli() -> typer.Typer:
-    from service.cli import score
+    from scoring.cli import score
 
     app = typer.Typer()
     app.command()(score)
@@ -780,31 +804,11 @@ def test_cli_reports_unusable_input_with_exit_code_2(model_dir, tmp_path):
 
 
 def test_score_is_registered_as_a_stance_command():
-    from importlib.metadata import entry_points
+    from cli.app import app
 
-    (entry,) = [e for e in entry_points(group="stance.commands") if e.name == "score"]
-    assert entry.value == "service.cli:score"
-
-
-def test_store_resolves_folders_and_tags(model_dir, tmp_path):
-    import bentoml
-
-    from service.store import resolve_model
-
-    assert resolve_model(str(model_dir)) == (model_dir.resolve(), str(model_dir.resolve()))
-    with bentoml.models.create("stance-scoring-test") as stored:
-        (Path(stored.path) / "stance_config.json").write_text(
-            (model_dir / "stance_config.json").read_text()
-        )
-    folder, tag = resolve_model("stance-scoring-test")  # :latest resolved to the version
-    assert tag == str(stored.tag) and not tag.endswith(":latest")
-    assert (folder / "stance_config.json").read_text() == (
-        model_dir / "stance_config.json"
-    ).read_text()
-    with pytest.raises(FileNotFoundError, match="is neither a folder nor a tag"):
-        resolve_model("no-such-model:v1")
-    with pytest.raises(FileNotFoundError, match="not a stance model folder"):
-        resolve_model(str(tmp_path))
+    result = CliRunner().invoke(app, ["score", "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Score every (record, target) of an archive" in result.stdout
 
 
 # ----------------------------------------------------------------------------- ray engine
@@ -842,3 +846,77 @@ def test_ray_engine_matches_local_engine_and_resumes_a_local_run(
         tmp_path / "local.jsonl.errors.jsonl"
     ).read_bytes()
     assert (summary.records, summary.rows, summary.errors, summary.resumed) == (13, 18, 1, 4)
+
+
+def test_default_limits_are_the_services(tmp_path):
+    # --engine local/ray must refuse exactly what POST /predict refuses (model/limits.py).
+    from model.limits import MAX_ARTICLE_CHARS, MAX_TEXT_CHARS
+    from scoring.archive import plan_archive
+    from scoring.readers import iter_records
+    from service.schemas import MAX_TEXT_CHARS as SERVICE_TEXT_CHARS
+
+    assert ReadOptions().text_limit == MAX_TEXT_CHARS == SERVICE_TEXT_CHARS == 100_000
+    long_text = "y" * (MAX_TEXT_CHARS + 1)
+    source = _jsonl(
+        tmp_path / "in.jsonl",
+        [{"id": "a", "text": long_text, "target": "y"}, {"id": "b", "text": long_text}],
+    )
+    (error, article) = iter_records(
+        plan_archive(source, ReadOptions(analyze_articles=True))[0],
+        ReadOptions(analyze_articles=True),
+    )
+    assert error.error == (
+        f"field 'text' has {MAX_TEXT_CHARS + 1} characters, over --max-chars {MAX_TEXT_CHARS}; "
+        "split the article or raise --max-chars"
+    )
+    # A whole article analysed without targets may be as long as POST /analyze_article allows.
+    assert article.error is None and article.targets == ()
+    assert ReadOptions(analyze_articles=True).record_limit == MAX_ARTICLE_CHARS
+
+
+def test_cli_default_target_field_accepts_targets_lists(model_dir, tmp_path):
+    source = _jsonl(
+        tmp_path / "in.jsonl",
+        [{"id": "a", "text": TEXTS[0], "targets": ["the mission", "the union"]}],
+    )
+    output = tmp_path / "o.jsonl"
+    args = [str(source), str(output), "--model", str(model_dir), "--no-progress"]
+    result = CliRunner().invoke(_cli(), args)
+    assert result.exit_code == 0, result.output
+    assert _pairs(_read_jsonl(output)) == [("a", "the mission"), ("a", "the union")]
+    # The same command again: it is complete, exit 0.
+    result = CliRunner().invoke(_cli(), args)
+    assert result.exit_code == 0, result.output
+    assert f"{output} is complete: the same command already scored its 1 records" in (result.stderr)
+
+
+def test_cli_every_record_failing_exits_1_with_the_most_common_reason(model_dir, tmp_path):
+    source = _jsonl(
+        tmp_path / "in.jsonl",
+        [{"id": f"r{i}", "text": TEXTS[i % 4], "topic": "the union"} for i in range(3)] + ["{bad"],
+    )
+    output = tmp_path / "o.jsonl"
+    result = CliRunner().invoke(
+        _cli(), [str(source), str(output), "--model", str(model_dir), "--no-progress"]
+    )
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines()[-1] == (
+        "error: every record failed (4 of 4); most common (3): no target field 'target' or "
+        "'targets'; the record has ['id', 'text', 'topic']. Map it with --target-col, pass "
+        "--target to score every record against fixed targets, or --analyze-articles to "
+        f"analyse records without targets as whole articles; see {output}.errors.jsonl"
+    )
+    # Mapped, the same archive scores (the bad line alone fails): exit 0.
+    result = CliRunner().invoke(
+        _cli(),
+        [
+            str(source),
+            str(tmp_path / "o2.jsonl"),
+            "--model",
+            str(model_dir),
+            "--no-progress",
+            "--target-col",
+            "topic",
+        ],
+    )
+    assert result.exit_code == 0, result.output

@@ -1,18 +1,14 @@
-"""ONNX Runtime backends: fp32 (``onnx``) and dynamic int8 (``onnx-int8``).
+"""Exporting the ONNX backends: fp32 (``onnx``) and dynamic int8 (``onnx-int8``).
 
-The export happens once, is stored in the model folder beside the torch weights and is
-verified against the torch backend at export time:
+Running them is :mod:`model.onnx_runtime`. The export happens once, is stored in the model
+folder beside the torch weights and is verified against the torch backend at export time:
 
     model.onnx            StanceNetwork as an ONNX graph (fp32)
     model.int8.onnx       the same graph, linear layers dynamically quantized to int8
     export_report.json    what the verification measured (see :func:`export_onnx`)
     stance_config.json    ``backends`` lists what the folder can run
 
-Graph interface (every backend sees the same padded batch as the torch backend):
-inputs ``input_ids``, ``attention_mask``, ``token_type_ids``, ``target_mask``, all int64 of
-shape (B, T) with dynamic batch and sequence axes; output ``logits`` float32 (B, K). A model
-whose tokenizer has no token types still has the ``token_type_ids`` input (it is fed zeros
-and ignored, exactly as the torch backend passes ``None``), so callers never branch.
+The graph interface (inputs, output, shapes) is described in :mod:`model.onnx_runtime`.
 
 onnx, onnxruntime and onnxscript are imported inside the functions: loading a torch-only
 model does not pay for them.
@@ -28,33 +24,31 @@ import time
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
 from model.backends import (
     BACKEND_FILES,
     EXPORT_REPORT_FILENAME,
-    LogitsBackend,
     TorchBackend,
-    default_num_threads,
 )
 from model.batching import length_buckets, pad_batch
+from model.classifier import StanceClassifier
 from model.config import BACKEND_CHOICES, ConfigError
 from model.encoding import EncodedWindow
+from model.export.verify import DEFAULT_SAMPLE, check_graph, window_logits
 from model.network import StanceNetwork
+from model.onnx_runtime import (
+    EXPORTABLE,
+    INPUT_NAMES,
+    ONNX_FILENAME,
+    ONNX_INT8_FILENAME,
+    OUTPUT_NAME,
+)
 from model.types import StanceQuery
 
-if TYPE_CHECKING:
-    from model.classifier import StanceClassifier
-
-ONNX_FILENAME = BACKEND_FILES["onnx"]
-ONNX_INT8_FILENAME = BACKEND_FILES["onnx-int8"]
-INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids", "target_mask")
-OUTPUT_NAME = "logits"
-EXPORTABLE = ("onnx", "onnx-int8")
 # An fp32 graph that differs from torch by more than this (max |p_onnx - p_torch| over the
 # sample's query probabilities) is a broken export: it is deleted, never recorded.
 FP32_PROB_TOLERANCE = 1e-3
@@ -72,7 +66,7 @@ FP32_PROB_TOLERANCE = 1e-3
 # 0.9x the speed: no setting is within 0.5 points on both sets, so int8 stays opt-in.
 #
 # Before quantizing, activation outliers are moved into the weights (SmoothQuant, alpha 0.8;
-# model/onnx_smooth.py): same fp32 function, less int8 error. Measured on the same model
+# model/export/smooth.py): same fp32 function, less int8 error. Measured on the same model
 # (calibrated on 400 train queries): label agreement with torch 98.5% / 98.9% on dev_rw /
 # dev_mt (98.0% / 96.8% without), macro-F1 83.44 / 75.23; a second calibration sample gave
 # 82.61 / 73.85, so the F1 gap to torch stays within noise of 0.5-1 point, not reliably
@@ -87,52 +81,6 @@ QUANTIZATION: dict[str, Any] = {
 # The smoothed fp32 graph must compute the logits it had (it is an exact rewrite).
 SMOOTHING_LOGIT_TOLERANCE = 1e-3
 SMOOTHED_TEMP = "model.smoothed.onnx.tmp"
-
-# Queries for the export check when the caller has none (written for this purpose, not taken
-# from any dataset): short and long, with and without a speaker, a target that is only a
-# topic, and an article long enough to be split into several windows.
-_FILLER = "Officials toured the harbour and inspected the new ferry terminal on Monday. "
-DEFAULT_SAMPLE: tuple[StanceQuery, ...] = (
-    StanceQuery(
-        text="The minister praised the monitoring mission for its calm, professional work.",
-        target="the monitoring mission",
-    ),
-    StanceQuery(
-        text="Critics accused the agency of hiding the true cost of the bridge project.",
-        target="the agency",
-    ),
-    StanceQuery(
-        text="The delegation arrived in Geneva on Tuesday for the second round of talks.",
-        target="The delegation",
-    ),
-    StanceQuery(
-        text="President Aliyev said the performance of the Russian peacekeepers can be "
-        "considered satisfactory.",
-        target="Russian peacekeepers",
-        speaker="President Aliyev",
-    ),
-    StanceQuery(
-        text="The union described the company's latest offer as an insult to its members.",
-        target="the company",
-        speaker="the union",
-    ),
-    StanceQuery(text="Residents blamed the utility for weeks of blackouts.", target="the utility"),
-    StanceQuery(text="The court is expected to hear the case in March.", target="energy policy"),
-    StanceQuery(
-        text="Observers welcomed the ceasefire as a real chance for peace in the region, "
-        "while the opposition called it a cynical pause that would let the army regroup.",
-        target="the ceasefire",
-    ),
-    StanceQuery(
-        text=_FILLER * 12
-        + "The mayor called the ferry operator a disgrace to the city. "
-        + _FILLER * 12
-        + "Later the ferry operator was thanked by passengers for its quick response. "
-        + _FILLER * 6,
-        target="the ferry operator",
-    ),
-    StanceQuery(text=_FILLER * 20, target="the harbour"),
-)
 
 
 class ExportError(RuntimeError):
@@ -168,67 +116,6 @@ class _ExportModule(nn.Module):
         return logits
 
 
-class OnnxBackend:
-    """Runs an exported graph with ONNX Runtime on the CPU.
-
-    One session per backend, created once: ONNX Runtime plans the graph, fuses layer norms and
-    GELUs and keeps its thread pool and memory arena across calls. ``num_threads`` sets the
-    intra-op pool (default: the physical cores); inter-op parallelism is off because the
-    graph is one chain of layers.
-    """
-
-    def __init__(
-        self, path: str | Path, num_threads: int | None = None, name: str | None = None
-    ) -> None:
-        import onnxruntime as ort
-
-        file = Path(path)
-        if not file.is_file():
-            raise ConfigError(
-                f"{file} not found: export the model first (`stance export --model FOLDER`)"
-            )
-        threads = num_threads if num_threads is not None else default_num_threads()
-        if threads < 1:
-            raise ValueError(f"num_threads must be >= 1, found {threads}")
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.log_severity_level = 3  # errors only; fusion notes are not for users
-        self.path = file
-        self.num_threads = threads
-        self.name = name or ("onnx-int8" if file.name == ONNX_INT8_FILENAME else "onnx")
-        self.session = ort.InferenceSession(
-            str(file), sess_options=options, providers=["CPUExecutionProvider"]
-        )
-        self.input_names = [i.name for i in self.session.get_inputs()]
-        unknown = sorted(set(self.input_names) - set(INPUT_NAMES))
-        outputs = [o.name for o in self.session.get_outputs()]
-        if unknown or OUTPUT_NAME not in outputs:
-            raise ConfigError(
-                f"{file} is not a stance ONNX graph: inputs {self.input_names}, outputs "
-                f"{outputs}; expected inputs among {list(INPUT_NAMES)} and output "
-                f"{OUTPUT_NAME!r}. Re-export it with `stance export --model FOLDER`"
-            )
-        self._outputs = [OUTPUT_NAME]
-
-    def logits(self, batch: dict[str, np.ndarray]) -> np.ndarray:
-        """(B, K) float32 logits for int64 arrays of shape (B, T)."""
-        feed = {name: batch[name] for name in self.input_names}
-        out = self.session.run(self._outputs, feed)[0]
-        return np.asarray(out, dtype=np.float32)
-
-
-def open_backend(folder: str | Path, backend: str, num_threads: int | None = None) -> OnnxBackend:
-    """The ONNX backend ``backend`` stored in a model folder (config checked by the caller)."""
-    if backend not in BACKEND_FILES:
-        raise ConfigError(
-            f"backend {backend!r} is not an exported backend; choose one of {list(EXPORTABLE)}"
-        )
-    return OnnxBackend(Path(folder) / BACKEND_FILES[backend], num_threads, name=backend)
-
-
 def export_onnx(
     classifier: StanceClassifier,
     folder: str | Path,
@@ -261,7 +148,7 @@ def export_onnx(
     torch_backend = TorchBackend(
         classifier.network, classifier.device, classifier.encoder.uses_token_types
     )
-    reference = _window_logits(torch_backend, windows, classifier.pad_id, classifier.config)
+    reference = window_logits(torch_backend, windows, classifier.pad_id, classifier.config)
 
     fp32_path = out_dir / ONNX_FILENAME
     report: dict[str, Any] = {
@@ -284,7 +171,7 @@ def export_onnx(
             rejected.append(f"{exporter.__name__}: {err}"[:1000])
             continue
         seconds = time.perf_counter() - started
-        check = _check(classifier, queries, encoded, reference, fp32_path, "onnx", seconds)
+        check = check_graph(classifier, queries, encoded, reference, fp32_path, "onnx", seconds)
         if check["max_abs_prob_diff"] <= FP32_PROB_TOLERANCE:
             report["graph"] = graph | {"rejected": rejected}
             report["opset"] = _opset(onnx.load(str(fp32_path), load_external_data=False))
@@ -312,7 +199,9 @@ def export_onnx(
         finally:
             smoothed.unlink(missing_ok=True)
         seconds = time.perf_counter() - started
-        check = _check(classifier, queries, encoded, reference, int8_path, "onnx-int8", seconds)
+        check = check_graph(
+            classifier, queries, encoded, reference, int8_path, "onnx-int8", seconds
+        )
         check["quantization"] = dict(QUANTIZATION)
         check["smoothing"] = smoothing
         report["backends"]["onnx-int8"] = check
@@ -365,8 +254,6 @@ def export_folder(
     sample_queries: Sequence[StanceQuery] | None = None,
 ) -> dict[str, Any]:
     """Load the torch model saved in ``folder`` and export it in place (see export_backends)."""
-    from model.classifier import StanceClassifier
-
     classifier = StanceClassifier.load(folder, device="cpu")
     return export_backends(classifier, folder, backends, sample_queries)
 
@@ -516,7 +403,7 @@ def _quiet_exporter() -> Iterator[io.StringIO]:
 def _smooth(
     fp32_path: Path, target: Path, windows: Sequence[EncodedWindow], pad_id: int
 ) -> dict[str, Any]:
-    """Write the smoothed fp32 graph (model/onnx_smooth.py) to ``target``.
+    """Write the smoothed fp32 graph (model/export/smooth.py) to ``target``.
 
     Calibrated on the export sample's windows (activation maxima need no labels). Returns
     a summary; ``applied`` is false, with the reason, when the graph has a layout smoothing
@@ -524,7 +411,7 @@ def _smooth(
     the same logits; int8 is then quantized from the unsmoothed graph. The caller removes
     ``target``.
     """
-    from model.onnx_smooth import smooth_graph
+    from model.export.smooth import smooth_graph
 
     batches = [pad_batch([windows[i] for i in idx], pad_id) for idx in length_buckets(windows, 32)]
     alpha = float(QUANTIZATION["smoothing_alpha"])
@@ -583,59 +470,3 @@ def _quantize(source: Path, target: Path) -> None:
 def _opset(model: Any) -> int:
     """The default-domain opset of an ONNX model."""
     return next((int(o.version) for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
-
-
-def _window_logits(
-    backend: LogitsBackend, windows: Sequence[EncodedWindow], pad_id: int, config: Any
-) -> np.ndarray:
-    """Logits (N, K) of ``windows`` in input order, batched as StanceClassifier does."""
-    out = np.zeros((len(windows), config.num_labels), dtype=np.float32)
-    for idx in length_buckets(windows, 32, 8192):
-        out[idx] = backend.logits(pad_batch([windows[i] for i in idx], pad_id))
-    return out
-
-
-def _check(
-    classifier: StanceClassifier,
-    queries: Sequence[StanceQuery],
-    encoded: Sequence[Any],
-    reference: np.ndarray,
-    path: Path,
-    name: str,
-    seconds: float,
-) -> dict[str, Any]:
-    """Run the graph at ``path`` on the sample windows and compare with torch."""
-    windows = [w for e in encoded for w in e.windows]
-    logits = _window_logits(
-        OnnxBackend(path, name=name), windows, classifier.pad_id, classifier.config
-    )
-    check = _compare(classifier, queries, encoded, reference, logits)
-    check.update(file=path.name, bytes=path.stat().st_size, export_seconds=round(seconds, 2))
-    return check
-
-
-def _compare(
-    classifier: StanceClassifier,
-    queries: Sequence[StanceQuery],
-    encoded: Sequence[Any],
-    reference: np.ndarray,
-    logits: np.ndarray,
-) -> dict[str, Any]:
-    """How far ``logits`` (N, K) lead from the torch ``reference`` (N, K)."""
-    from model.classifier import softmax
-
-    temperature = classifier.config.temperature
-    window_diff = np.abs(softmax(reference / temperature) - softmax(logits / temperature))
-    ref_preds = classifier.combine(queries, encoded, reference)
-    new_preds = classifier.combine(queries, encoded, logits)
-    labels = classifier.labels
-    ref_probs = np.array([[p.probabilities[k] for k in labels] for p in ref_preds])
-    new_probs = np.array([[p.probabilities[k] for k in labels] for p in new_preds])
-    agree = [a.label == b.label for a, b in zip(ref_preds, new_preds, strict=True)]
-    return {
-        "max_abs_prob_diff": float(np.abs(ref_probs - new_probs).max()),
-        "max_abs_window_prob_diff": float(window_diff.max()),
-        "max_abs_logit_diff": float(np.abs(reference - logits).max()),
-        "label_agreement": float(np.mean(agree)),
-        "labels_changed": int(len(agree) - sum(agree)),
-    }

@@ -7,9 +7,10 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from cli.app import app
+from cli.common import DEFAULT_CONFIG
 from model.config import StanceConfig
 from training.args import ArgsError, TrainingArgs, load_run_config
-from training.cli import DEFAULT_CONFIG, app
 from training.registry import register
 
 runner = CliRunner()

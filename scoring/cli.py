@@ -1,11 +1,12 @@
 """`stance score`: score a news archive into JSONL or Parquet (resumable, exactly-once).
 
-Registered as a `stance` subcommand through the ``stance.commands`` entry-point group (see
-pyproject.toml), so training/cli.py never imports this package. Also runnable on its own:
-``python -m service.cli INPUT OUTPUT --model ...``.
+A `stance` subcommand (composed with the others in the ``stance`` command); also runnable on
+its own: ``python -m scoring.cli INPUT OUTPUT --model ...``.
 
-Exit codes: 0 done; 1 done but some records failed and --fail-on-error was given; 2 the run
-could not start or stopped (bad arguments or input, model not found, service unreachable).
+Exit codes: 0 done (also: OUTPUT was already complete for the same command); 1 done but every
+record failed (one line names the most common reason), or some failed and --fail-on-error
+was given; 2 the run could not start or stopped (bad arguments or input, model not found,
+service unreachable).
 A run that stopped keeps its committed parts: run the same command again to resume.
 """
 
@@ -17,7 +18,9 @@ from typing import Annotated
 
 import typer
 
-from service.readers import DEFAULT_MAX_CHARS, FORMATS, FieldMap, ReadOptions, ScoringError
+from model.limits import MAX_ARTICLE_CHARS, MAX_TEXT_CHARS
+from records.columns import ColumnMap
+from scoring.archive import FORMATS, ReadOptions, ScoringError
 
 _HELP_ENGINE = (
     "local: in this process; http: a running service's /predict_batch (--url); "
@@ -67,9 +70,13 @@ def score(
     encoding: Annotated[str, typer.Option(help="text encoding of JSONL/CSV/TSV/.txt")] = "utf-8",
     text_col: Annotated[str, typer.Option(help="field/column holding the text")] = "text",
     target_col: Annotated[
-        str,
-        typer.Option(help="field/column holding a target or a list ('a; b' or JSON in CSV)"),
-    ] = "target",
+        str | None,
+        typer.Option(
+            help="field/column holding a target or a list ('a; b' or JSON in CSV) "
+            "[default: 'target', else 'targets']",
+            show_default=False,
+        ),
+    ] = None,
     speaker_col: Annotated[
         str, typer.Option(help="field/column holding the speaker ('' = none)")
     ] = "speaker",
@@ -81,8 +88,14 @@ def score(
         typer.Option(help="target for records without one (needed for .txt); repeatable"),
     ] = None,
     max_chars: Annotated[
-        int, typer.Option(help="longer texts become error rows")
-    ] = DEFAULT_MAX_CHARS,
+        int | None,
+        typer.Option(
+            help="longer texts become error rows (default: the service's limits, "
+            f"{MAX_TEXT_CHARS} for a text scored toward targets, {MAX_ARTICLE_CHARS} for an "
+            "article analysed whole; STANCE_MAX_TEXT_CHARS / STANCE_MAX_ARTICLE_CHARS)",
+            show_default=False,
+        ),
+    ] = None,
     analyze_articles: Annotated[
         bool,
         typer.Option(
@@ -118,7 +131,8 @@ def score(
     of becoming error rows (speakers and targets are found in the text).
     """
     from model.config import ConfigError
-    from service.scoring import ScoringOptions, run_scoring
+    from scoring.options import ScoringOptions
+    from scoring.run import error_digest, run_scoring
 
     options = ScoringOptions(
         input=input_path,
@@ -127,9 +141,9 @@ def score(
         engine=engine,
         read=ReadOptions(
             fmt=fmt,
-            fields=FieldMap(
+            fields=ColumnMap(
                 text=text_col,
-                target=target_col,
+                target=target_col or "target",
                 speaker=speaker_col or None,
                 id=id_col or None,
             ),
@@ -137,6 +151,8 @@ def score(
             default_targets=tuple(target or ()),
             max_chars=max_chars,
             analyze_articles=analyze_articles,
+            # An explicit --target-col is used alone; the default also accepts `targets`.
+            target_fallbacks=() if target_col else ("targets",),
         ),
         part_size=part_size,
         batch_size=batch_size,
@@ -169,6 +185,16 @@ def score(
             }
         )
     )
+    if summary.records and not summary.rows and summary.errors:
+        failed, reason, count = error_digest(summary.errors_path)
+        if failed == summary.records:
+            # Nothing usable came out: a wrong column mapping or encoding, usually.
+            typer.echo(
+                f"error: every record failed ({failed} of {summary.records}); most common "
+                f"({count}): {reason}; see {summary.errors_path}",
+                err=True,
+            )
+            raise typer.Exit(code=1)
     if fail_on_error and summary.errors:
         typer.echo(
             f"error: {summary.errors} error row(s) (--fail-on-error); see {summary.errors_path}",
@@ -178,7 +204,7 @@ def score(
 
 
 def main() -> None:
-    """``python -m service.cli``: the score command alone."""
+    """``python -m scoring.cli``: the score command alone."""
     typer.run(score)
 
 

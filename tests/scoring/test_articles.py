@@ -19,14 +19,10 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from service.readers import ArchiveError, ReadOptions, ScoringError, generated_id
-from service.scoring import (
-    OUTPUT_COLUMNS,
-    HttpEngine,
-    LocalEngine,
-    ScoringOptions,
-    run_scoring,
-)
+from scoring.archive import ArchiveError, ReadOptions, ScoringError, generated_id
+from scoring.engines import HttpEngine, LocalEngine
+from scoring.options import OUTPUT_COLUMNS, ScoringOptions
+from scoring.run import run_scoring
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -178,8 +174,10 @@ def test_without_the_flag_untargeted_input_fails_as_before(engine, model_dir, tm
             "id": "x",
             "file": "in.jsonl",
             "line": 1,
-            "reason": "field 'target' is missing or empty (map it with --target-col, or pass "
-            "--target to score every record against fixed targets)",
+            "reason": "no target field 'target' or 'targets'; the record has ['id', 'text']. "
+            "Map it with --target-col, pass --target to score every record against fixed "
+            "targets, or --analyze-articles to analyse records without targets as whole "
+            "articles",
         }
     ]
 
@@ -203,7 +201,7 @@ def test_http_engine_refuses_the_flag(engine, tmp_path):
     assert str(err.value) == message
     assert not (tmp_path / "o.jsonl.parts").exists()  # refused before any work folder
     # An HttpEngine handed untargeted records directly refuses them too (no silent 0 rows).
-    from service.readers import ArchiveRecord
+    from scoring.archive import ArchiveRecord
 
     http = HttpEngine("http://127.0.0.1:9")
     try:
@@ -218,9 +216,10 @@ def test_http_engine_refuses_the_flag(engine, tmp_path):
 
 def test_an_article_the_analysis_refuses_is_an_error_row_of_its_own():
     from model import QueryError
-    from model.article import KeywordStanceClassifier, analyze_article
-    from service.readers import ArchiveRecord
-    from service.scoring import article_row
+    from model.article import analyze_article
+    from scoring.archive import ArchiveRecord
+    from scoring.rows import article_row
+    from tests.keyword_stub import KeywordStanceClassifier
 
     class Refusing(KeywordStanceClassifier):
         """Refuses sentences about the monitoring centre (as a model may refuse a query)."""
@@ -254,7 +253,7 @@ def test_an_article_the_analysis_refuses_is_an_error_row_of_its_own():
 
 
 def _cli() -> typer.Typer:
-    from service.cli import score
+    from scoring.cli import score
 
     app = typer.Typer()
     app.command()(score)
@@ -371,7 +370,7 @@ def test_sigkill_then_resume_is_exactly_once(engine, model_dir, expected, tmp_pa
     command = [
         sys.executable,
         "-m",
-        "service.cli",
+        "scoring.cli",
         str(archive),
         str(output),
         "--model",

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import training.cli as cli
-from model.article import KeywordStanceClassifier
+import cli.predict
+from cli.app import app
+from tests.keyword_stub import KeywordStanceClassifier
 
 runner = CliRunner()
 
@@ -46,12 +47,12 @@ def loaded(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
         calls.append((model, backend))
         return KeywordStanceClassifier()
 
-    monkeypatch.setattr(cli, "_load_classifier", fake_load)
+    monkeypatch.setattr(cli.predict, "load_classifier", fake_load)
     return calls
 
 
 def test_table(article: Path, loaded: list[tuple[str, str]]) -> None:
-    result = runner.invoke(cli.app, ["analyze", str(article), "--target", "the visa agreement"])
+    result = runner.invoke(app, ["analyze", str(article), "--target", "the visa agreement"])
     assert result.exit_code == 0, result.output
     assert loaded == [("stance:latest", "auto")]
     quote = ARTICLE.index("This agreement"), ARTICLE.index(",” Petrova")
@@ -76,7 +77,7 @@ def test_table(article: Path, loaded: list[tuple[str, str]]) -> None:
 
 def test_json_and_model_options(article: Path, loaded: list[tuple[str, str]]) -> None:
     result = runner.invoke(
-        cli.app, ["analyze", str(article), "--json", "--model", "runs/x/model", "--backend", "onnx"]
+        app, ["analyze", str(article), "--json", "--model", "runs/x/model", "--backend", "onnx"]
     )
     assert result.exit_code == 0, result.output
     assert loaded == [("runs/x/model", "onnx")]
@@ -92,7 +93,7 @@ def test_json_and_model_options(article: Path, loaded: list[tuple[str, str]]) ->
 
 
 def test_stdin(loaded: list[tuple[str, str]]) -> None:
-    result = runner.invoke(cli.app, ["analyze", "-", "--json"], input=ARTICLE)
+    result = runner.invoke(app, ["analyze", "-", "--json"], input=ARTICLE)
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["text_length"] == len(ARTICLE)
 
@@ -117,7 +118,7 @@ def test_errors_are_one_line_and_exit_2(
     path = tmp_path / "missing.txt"
     if content is not None:
         path.write_bytes(content)
-    result = runner.invoke(cli.app, ["analyze", str(path), *args])
+    result = runner.invoke(app, ["analyze", str(path), *args])
     assert result.exit_code == 2
     assert message in result.stderr
     assert result.stderr.startswith("error: ")

@@ -15,11 +15,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from training.registry import store_has_model
-
 pytestmark = pytest.mark.slow
 
-STANCE = Path(sys.executable).parent / "stance"
+# `python -m cli` with this checkout first on the path: the `stance` console script runs the same
+# main(), but from wherever the project was installed.
+ROOT = Path(__file__).resolve().parents[2]
+STANCE = [sys.executable, "-m", "cli"]
 
 
 def _free_port() -> int:
@@ -45,10 +46,16 @@ def _group_alive(pgid: int) -> bool:
     return True
 
 
-def test_store_has_model_is_false_on_an_empty_store(tmp_path, monkeypatch):
+def test_store_has_model_is_false_on_an_empty_store(tmp_path):
     # BentoML 1.4 raises NotFound for an unknown name; a new machine must not crash on it.
-    monkeypatch.setenv("BENTOML_HOME", str(tmp_path / "empty_home"))
-    assert store_has_model("stance") is False
+    # A fresh process: BentoML binds its store to BENTOML_HOME once per process, and earlier
+    # tests of this session have already registered a model in theirs.
+    code = "from training.registry import store_has_model; print(store_has_model('stance'))"
+    env = {**os.environ, "BENTOML_HOME": str(tmp_path / "empty_home"), "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert result.stdout == "False\n"
 
 
 def test_up_trains_on_an_empty_store_serves_and_stops_on_sigterm(tmp_path, tiny_jsonl):
@@ -61,10 +68,15 @@ def test_up_trains_on_an_empty_store_serves_and_stops_on_sigterm(tmp_path, tiny_
     )
     home = tmp_path / "bentoml_home"  # empty: what a new user has
     port = _free_port()
-    env = {**os.environ, "BENTOML_HOME": str(home), "STANCE_BACKEND": "torch"}
+    env = {
+        **os.environ,
+        "BENTOML_HOME": str(home),
+        "STANCE_BACKEND": "torch",
+        "PYTHONPATH": str(ROOT),
+    }
     log = (tmp_path / "up.log").open("w+", encoding="utf-8")
     proc = subprocess.Popen(
-        [str(STANCE), "up", "--config", str(preset), "--port", str(port)],
+        [*STANCE, "up", "--config", str(preset), "--port", str(port)],
         cwd=tmp_path,
         env=env,
         stdout=log,

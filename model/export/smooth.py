@@ -1,6 +1,6 @@
 """SmoothQuant-style per-channel smoothing of a fused BERT ONNX graph (fp32 in, fp32 out).
 
-Used by model/onnx_backend.py before int8 quantization. Measured on NewsMTSC with a
+Used by model/export/onnx.py before int8 quantization. Measured on NewsMTSC with a
 fine-tuned MiniLM (calibration: 400 train queries; alpha 0.8): label agreement with torch
 98.5% on dev_rw and 98.9% on dev_mt (plain dynamic int8: 98.0% / 96.8%), mean probability
 difference on 1,000 held-out train queries 0.014 (plain: 0.019), no measurable speed cost.

@@ -1,4 +1,4 @@
-"""Resolving a TAG_OR_DIR model argument on the serving side (no dependency on training/).
+"""Resolving a TAG_OR_DIR model argument: the one model lookup of every command.
 
 A model is either a folder written by ``StanceClassifier.save`` or a tag in the BentoML model
 store (``stance:latest``, ``stance:3xk2...``), whose entry holds the same folder. The tag that

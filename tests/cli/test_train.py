@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from training.cli import app
+from cli.app import app
 
 runner = CliRunner()
 
@@ -51,6 +52,18 @@ def test_train_registers_then_predict_and_evaluate(tiny_jsonl, tmp_path):
     stored = bentoml.models.get(tag)
     assert stored.info.metadata["dev_metrics"]["n"] == 12
     assert stored.info.metadata["training_args"]["max_steps"] == 2
+    # Both copies of the model folder describe themselves (model card, metadata, config).
+    for folder in (tmp_path / "run" / "model", Path(stored.path)):
+        card = (folder / "README.md").read_text(encoding="utf-8")
+        assert "- Labels: `negative`, `neutral`, `positive`" in card
+        assert f"| train:{tiny_jsonl} | 12 | 0 |" in card
+        assert json.loads((folder / "training_metadata.json").read_text()) == json.loads(
+            json.dumps(meta)
+        )
+        run_config = json.loads((folder / "training_config.json").read_text())
+        assert run_config["training"]["max_steps"] == 2
+        assert run_config["data"]["train"] == [str(tiny_jsonl)]
+        assert run_config["model"]["labels"] == ["negative", "neutral", "positive"]
 
     result = runner.invoke(
         app,
