@@ -11,7 +11,13 @@ from typing import Any, Protocol
 from model.limits import MAX_ARTICLE_CHARS
 from model.types import QueryError, StancePrediction, StanceQuery
 from scoring.archive import ArchiveRecord, ScoringError
-from scoring.options import ARTICLES_NEED_MODEL, OUTPUT_COLUMNS, RETRY_STATUSES, Log
+from scoring.options import (
+    ARTICLES_NEED_MODEL,
+    OUTPUT_COLUMNS,
+    RETRY_STATUSES,
+    SPEAKER_COLUMNS,
+    Log,
+)
 from scoring.rows import RecordResult, _chunks, _jobs, article_row, prediction_row
 
 
@@ -252,12 +258,13 @@ class HttpEngine:
             )
         if answer.get("error") is not None:
             return str(answer["error"])
-        missing = [k for k in OUTPUT_COLUMNS if k not in answer]
+        missing = [k for k in OUTPUT_COLUMNS if k not in answer and k not in SPEAKER_COLUMNS]
         if missing:
             raise ScoringError(
                 f"POST {self.endpoint}: a result lacks {missing}; found {sorted(answer)}"
             )
-        return {k: answer[k] for k in OUTPUT_COLUMNS}
+        # The speaker columns are null when the service predates them.
+        return {k: answer.get(k) for k in OUTPUT_COLUMNS}
 
     def close(self) -> None:
         """Close the HTTP connection pool."""

@@ -17,7 +17,19 @@ DEFAULT_BATCH = {"local": 256, "ray": 256, "http": 64}
 # Statuses that mean "busy or briefly unavailable, try again": never a verdict on the input.
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 MANIFEST_VERSION = 1
-OUTPUT_COLUMNS = ("id", "target", "speaker", "label", "probabilities", "evidence", "model")
+# Whether the speaker asked about was found in the text, whether they refer to the target, and
+# how many of their statements the answer rests on (null when no speaker was asked about).
+SPEAKER_COLUMNS = ("speaker_found", "speaker_mentions_target", "speaker_statements")
+OUTPUT_COLUMNS = (
+    "id",
+    "target",
+    "speaker",
+    "label",
+    "probabilities",
+    "evidence",
+    "model",
+    *SPEAKER_COLUMNS,
+)
 ARTICLES_NEED_MODEL = (
     "--analyze-articles needs --engine local or ray; the service's POST /analyze_article "
     "endpoint analyses one article per request"

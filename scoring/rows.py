@@ -47,6 +47,9 @@ def prediction_row(prediction: StancePrediction, model_tag: str) -> dict[str, An
         "probabilities": dict(prediction.probabilities),
         "evidence": [e.to_dict() for e in prediction.evidence],
         "model": model_tag,
+        "speaker_found": prediction.speaker_found,
+        "speaker_mentions_target": prediction.speaker_mentions_target,
+        "speaker_statements": prediction.speaker_statements,
     }
 
 
@@ -75,6 +78,11 @@ def article_row(record_id: str, stance: ArticleStance, model_tag: str) -> dict[s
             for e in stance.evidence
         ],
         "model": model_tag,
+        # A speaker row exists because attribution found them talking about the target; the
+        # author's rows (speaker None) answer no speaker question.
+        "speaker_found": True if stance.speaker is not None else None,
+        "speaker_mentions_target": True if stance.speaker is not None else None,
+        "speaker_statements": stance.sentences if stance.speaker is not None else None,
     }
 
 

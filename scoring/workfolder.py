@@ -385,6 +385,9 @@ def parquet_schema(labels: Sequence[str]) -> Any:
             pa.field("probabilities", probabilities),
             pa.field("evidence", pa.list_(evidence)),
             pa.field("model", pa.string()),
+            pa.field("speaker_found", pa.bool_()),
+            pa.field("speaker_mentions_target", pa.bool_()),
+            pa.field("speaker_statements", pa.int64()),
         ]
     )
 

@@ -102,7 +102,13 @@ def test_jsonl_rows_errors_order_and_generated_ids(engine, model_dir, tmp_path):
         "probabilities",
         "evidence",
         "model",
+        "speaker_found",
+        "speaker_mentions_target",
+        "speaker_statements",
     }
+    # Row 0 asks about no speaker: the speaker columns are null; row 1 asks about "X".
+    assert [rows[0][k] for k in ("speaker_found", "speaker_statements")] == [None, None]
+    assert rows[1]["speaker_found"] is False and rows[1]["speaker_statements"] == 0
     assert sum(rows[0]["probabilities"].values()) == pytest.approx(1.0, abs=1e-6)
     assert rows[0]["evidence"][0]["text"] == TEXTS[0]
 
