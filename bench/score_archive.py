@@ -75,7 +75,9 @@ def write_archive(items: list[dict[str, Any]], records: int, path: Path) -> int:
 # ----------------------------------------------------------------------------- children
 def child_local(args: dict[str, Any]) -> dict[str, Any]:
     """Score with the local engine; timings and this process's peak RSS."""
-    from service.scoring import LocalEngine, ScoringOptions, run_scoring
+    from scoring.engines import LocalEngine
+    from scoring.options import ScoringOptions
+    from scoring.run import run_scoring
 
     start = time.perf_counter()
     engine = LocalEngine.load(args["model"], args["model"], batch_size=256)
@@ -98,7 +100,8 @@ def child_local(args: dict[str, Any]) -> dict[str, Any]:
 
 def child_ray(args: dict[str, Any]) -> dict[str, Any]:
     """Score with the ray engine (local Ray, ``workers`` actors), end to end."""
-    from service.scoring import ScoringOptions, run_scoring
+    from scoring.options import ScoringOptions
+    from scoring.run import run_scoring
 
     start = time.perf_counter()
     options = ScoringOptions(

@@ -160,7 +160,8 @@ def ensure_exported(
     shutil.copytree(folder, copy)
     print(f"{folder} has no ONNX export: exporting a copy in {copy}", file=sys.stderr)
     started = time.perf_counter()
-    from model.onnx_backend import DEFAULT_SAMPLE, export_folder
+    from model.export.onnx import export_folder
+    from model.export.verify import DEFAULT_SAMPLE
 
     sample = list(DEFAULT_SAMPLE)
     if calibration is not None:

@@ -1,6 +1,7 @@
 """Stance model: encoding of (text, target, speaker), long-text windowing, prediction, save/load.
 
-This package never imports training or serving code (nor bentoml).
+This package never imports training, scoring or serving code; bentoml only in model/store.py
+(looking a tag up in the model store), lazily.
 
 ``StanceClassifier`` is imported lazily (PEP 562): ``from model.types import StanceQuery``
 must not pull in torch, so processes that only validate or route queries (the BentoML

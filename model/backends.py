@@ -1,7 +1,7 @@
 """Inference backends: compute logits for a padded batch.
 
 A backend is anything with ``logits(batch) -> (B, K) float32 array``. The torch backend is
-the reference; exported backends (ONNX, see model/onnx_backend.py) must agree with it and are
+the reference; exported backends (ONNX, see model/onnx_runtime.py) must agree with it and are
 recorded in the config (``StanceConfig.backends``) together with their files in the model
 folder. This module imports neither onnx nor onnxruntime, so loading a torch-only model stays
 as cheap as before.
@@ -209,7 +209,7 @@ def require_backend(config: StanceConfig, folder: Path, backend: str) -> None:
         raise ConfigError(
             f"backend {backend!r} is not exported for the model in {folder} (available: "
             f"{', '.join(config.backends)}); export it with `stance export --model {folder}` "
-            "or StanceClassifier.export(), or choose an available backend"
+            "or model.export.onnx.export_backends(), or choose an available backend"
         )
     if backend != "torch" and not (folder / BACKEND_FILES[backend]).is_file():
         raise ConfigError(

@@ -8,7 +8,7 @@ Saved folder layout (a plain Hugging Face-style folder; safetensors only, never 
     head.safetensors        classification head
     tokenizer.json, ...     tokenizer with the target markers as special tokens
     model.onnx, model.int8.onnx, export_report.json
-                            exported backends, when `export` ran (see model/onnx_backend.py)
+                            exported backends (model/export/; run by model/onnx_runtime.py)
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from model.config import ConfigError, StanceConfig
 from model.encoding import EncodedQuery, EncodedWindow, QueryEncoder
 from model.network import StanceNetwork, load_encoder_source_error, resolve_base_model
 from model.runner import PARALLEL_CHOICES, BatchRunner
+from model.speaker_windows import encode_for_speaker, speaker_fields
 from model.text import Span, split_sentences
 from model.types import Evidence, QueryError, StancePrediction, StanceQuery
 
@@ -170,7 +171,7 @@ class StanceClassifier:
                 model.network, model.device, model.encoder.uses_token_types, backend_threads
             )
         else:
-            from model.onnx_backend import open_backend
+            from model.onnx_runtime import open_backend
 
             computer = open_backend(folder, backend, backend_threads)
         model.runner = BatchRunner(computer, workers)
@@ -190,22 +191,6 @@ class StanceClassifier:
         carry_backend_files(self.config, self.source, folder).save(folder)
         return folder
 
-    def export(
-        self,
-        folder: str | Path,
-        backends: Sequence[str] = ("onnx", "onnx-int8"),
-        sample_queries: Sequence[StanceQuery] | None = None,
-    ) -> dict[str, Any]:
-        """Export ONNX backends into the model folder ``folder``, verified against torch.
-
-        Saves the model there first unless it was loaded from there; records the backends in
-        ``stance_config.json`` and the verification in ``export_report.json``; returns that
-        report. See model/onnx_backend.py.
-        """
-        from model.onnx_backend import export_backends
-
-        return export_backends(self, folder, backends, sample_queries)
-
     def with_config(self, config: StanceConfig) -> StanceClassifier:
         """The same weights under a changed config (e.g. a fitted temperature)."""
         if config.labels != self.config.labels or config.pooling != self.config.pooling:
@@ -222,14 +207,21 @@ class StanceClassifier:
         return self.config.labels
 
     def encode(self, queries: Sequence[StanceQuery]) -> list[EncodedQuery]:
-        """Windows for each query (validated first; QueryError names the bad query)."""
+        """Windows for each query (validated first; QueryError names the bad query).
+
+        A query with a speaker gets windows over that speaker's statements only (see
+        model/speaker_windows.py for how they are found and the flagged fallbacks).
+        """
         encoded: list[EncodedQuery] = []
         for i, query in enumerate(queries):
             try:
                 query.validate()
             except QueryError as err:
                 raise QueryError(f"query {i}: {err}") from None
-            encoded.append(self.encoder.encode(query, i))
+            if query.speaker and query.speaker.strip():
+                encoded.append(encode_for_speaker(self.encoder, query, i, self.config.max_windows))
+            else:
+                encoded.append(self.encoder.encode(query, i))
         return encoded
 
     @property
@@ -307,6 +299,7 @@ class StanceClassifier:
             windows=len(enc.windows),
             mentions_found=enc.mentions_found,
             warnings=enc.warnings,
+            **speaker_fields(query, enc),
         )
 
     def _as_dict(self, probs: np.ndarray) -> dict[str, float]:

@@ -81,6 +81,12 @@ class Evidence:
 class StancePrediction:
     """The stance for one query: label, calibrated probabilities (sum to 1), evidence.
 
+    For a query with a speaker: ``speaker_found`` says whether the speaker is in the text,
+    ``speaker_mentions_target`` whether their statements refer to the target, and
+    ``speaker_statements`` how many of their statements the answer is based on (0: none was
+    found, so the answer is the whole text's, as for a query without a speaker). All three
+    are None for a query without a speaker.
+
     ``warnings`` say when a bound on work cut the query short (only the first
     ``max_windows`` windows of a very long or very repetitive text were scored).
     """
@@ -93,6 +99,9 @@ class StancePrediction:
     id: str | None = None
     windows: int = 1
     mentions_found: int = 0
+    speaker_found: bool | None = None
+    speaker_mentions_target: bool | None = None
+    speaker_statements: int | None = None
     warnings: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
@@ -106,5 +115,8 @@ class StancePrediction:
             "evidence": [e.to_dict() for e in self.evidence],
             "windows": self.windows,
             "mentions_found": self.mentions_found,
+            "speaker_found": self.speaker_found,
+            "speaker_mentions_target": self.speaker_mentions_target,
+            "speaker_statements": self.speaker_statements,
             "warnings": list(self.warnings),
         }

@@ -34,6 +34,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from service.errors import error_bytes, normalise
+from service.explorer import EXPLORER_PATHS
 from service.schemas import (
     BODY_TIMEOUT_S,
     MAX_BODY_BYTES,
@@ -49,6 +50,11 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 HEALTH_PATHS = frozenset({"/livez", "/readyz", "/healthz"})
+# Seconds a client should wait before retrying a 503 (a worker loading its model).
+RETRY_AFTER_S = "5"
+# Served without the API key: health checks, and the explorer page (it holds no data and
+# asks for the key itself).
+OPEN_PATHS = HEALTH_PATHS | frozenset(EXPLORER_PATHS)
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 # A body still arriving after this long counts as a slow upload (real clients on a LAN send
 # a request in one go; only they are limited per client address).
@@ -83,7 +89,7 @@ class StanceMiddleware:
 
     Args:
         app: the wrapped ASGI app.
-        api_key: when set, every path except health checks needs ``Authorization: Bearer KEY``
+        api_key: when set, every path except OPEN_PATHS needs ``Authorization: Bearer KEY``
             or ``X-API-Key: KEY`` (401 otherwise).
         max_body_bytes: larger request bodies are refused with 413.
         body_timeout_s: a body must have arrived this long after the headers (408).
@@ -124,7 +130,7 @@ class StanceMiddleware:
         record: dict[str, Any] = {"status": 0}
         reply = _Replier(send, request_id, record, normalise_errors=method != "HEAD")
         try:
-            if self.api_key and path not in HEALTH_PATHS and not self._authorised(headers):
+            if self.api_key and path not in OPEN_PATHS and not self._authorised(headers):
                 raise _Reject(401, "missing or wrong API key: send 'Authorization: Bearer <key>'")
             if method not in BODY_METHODS:
                 await self.app(scope, receive, reply.send)
@@ -298,6 +304,8 @@ class _Replier:
 
     def _headers(self, message: Message) -> list[tuple[bytes, bytes]]:
         kept = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"]
+        if message.get("status") == 503 and not any(k.lower() == b"retry-after" for k, _ in kept):
+            kept.append((b"retry-after", RETRY_AFTER_S.encode()))  # the model is (re)loading
         return [*kept, (b"x-request-id", self.request_id)]
 
     async def send(self, message: Message) -> None:
@@ -323,7 +331,9 @@ class _Replier:
                     for k, v in start.get("headers", [])
                     if k.lower() not in (b"content-type", b"content-length")
                 ]
-                start["headers"] = self._headers({"headers": [*kept, *_json_headers(len(payload))]})
+                start["headers"] = self._headers(
+                    {"status": status, "headers": [*kept, *_json_headers(len(payload))]}
+                )
                 await self._send(start)
                 message = {"type": "http.response.body", "body": payload}
             if not message.get("more_body", False):

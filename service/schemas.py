@@ -7,7 +7,6 @@ yields an error entry for that item and the rest of the batch still succeeds.
 
 from __future__ import annotations
 
-import os
 import re
 from typing import Annotated, Any
 
@@ -15,45 +14,36 @@ import bentoml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+# Limits (overridable by environment variables when the service starts): model/limits.py,
+# shared with the scoring engines and the CLI.
+from model.limits import (
+    MAX_ARTICLE_CHARS,
+    MAX_BATCH_ITEMS,
+    MAX_ID_CHARS,
+    MAX_SPEAKER_CHARS,
+    MAX_TARGET_CHARS,
+    MAX_TARGETS,
+    MAX_TEXT_CHARS,
+    env_int,
+)
 
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{name}={raw!r} is not an integer") from None
-    if value <= 0:
-        raise ValueError(f"{name}={raw!r} must be > 0")
-    return value
-
-
-# Limits (overridable by environment variables when the service starts).
-MAX_TEXT_CHARS = _env_int("STANCE_MAX_TEXT_CHARS", 100_000)
-MAX_TARGET_CHARS = _env_int("STANCE_MAX_TARGET_CHARS", 200)
-MAX_SPEAKER_CHARS = _env_int("STANCE_MAX_SPEAKER_CHARS", 200)
-MAX_ID_CHARS = 200
-MAX_BATCH_ITEMS = _env_int("STANCE_MAX_BATCH_ITEMS", 256)
-MAX_TARGETS = _env_int("STANCE_MAX_TARGETS", 32)
-MAX_ARTICLE_CHARS = _env_int("STANCE_MAX_ARTICLE_CHARS", 1_000_000)
 # HTTP limits, enforced by service/middleware.py before a request reaches an endpoint.
-MAX_BODY_BYTES = _env_int("STANCE_MAX_BODY_BYTES", 2_000_000)
+MAX_BODY_BYTES = env_int("STANCE_MAX_BODY_BYTES", 2_000_000)
 # A request body must have fully arrived this many seconds after its headers (408 otherwise).
-BODY_TIMEOUT_S = _env_int("STANCE_BODY_TIMEOUT_S", 10)
+BODY_TIMEOUT_S = env_int("STANCE_BODY_TIMEOUT_S", 10)
 # Requests being computed at once (429 beyond); counted only once the body has arrived, so
 # connections that send a partial body or nothing cannot use it up.
-MAX_CONCURRENCY = _env_int("STANCE_MAX_CONCURRENCY", 256)
+MAX_CONCURRENCY = env_int("STANCE_MAX_CONCURRENCY", 256)
 # Slow uploads (a body still arriving after 0.1 s) at once from one client address (429
 # beyond): a client cannot hold thousands of half-sent bodies for BODY_TIMEOUT_S each.
-MAX_SLOW_UPLOADS_PER_CLIENT = _env_int("STANCE_MAX_SLOW_UPLOADS_PER_CLIENT", 16)
+MAX_SLOW_UPLOADS_PER_CLIENT = env_int("STANCE_MAX_SLOW_UPLOADS_PER_CLIENT", 16)
 # An endpoint still running this long after its body arrived is cancelled (504); BentoML's
 # own timeout (the service's traffic timeout) is set above it, so this one always answers.
-REQUEST_TIMEOUT_S = _env_int("STANCE_REQUEST_TIMEOUT_S", 300)
+REQUEST_TIMEOUT_S = env_int("STANCE_REQUEST_TIMEOUT_S", 300)
 # Word pieces per model call (about 10 news sentences, or 4 full 128-piece windows): large
 # enough for full-speed matrix products on 2 cores, small enough that a lone request waits
 # behind a big one for one short call at most (service/frontend.py, bench/hostile.py).
-MAX_TOKENS_PER_CALL = _env_int("STANCE_MAX_TOKENS_PER_CALL", 512)
+MAX_TOKENS_PER_CALL = env_int("STANCE_MAX_TOKENS_PER_CALL", 512)
 
 # White space, control characters (NUL...) and invisible format characters (zero-width
 # space/joiners, word joiner, BOM, bidi marks): a text made only of these says nothing.
@@ -237,6 +227,21 @@ class PredictionOut(BaseModel):
     evidence: list[EvidenceOut] = Field(default_factory=list)
     windows: int | None = None
     mentions_found: int | None = None
+    speaker_found: bool | None = Field(
+        default=None,
+        description="With a speaker: whether the speaker is in the text (null without one).",
+    )
+    speaker_mentions_target: bool | None = Field(
+        default=None,
+        description="With a speaker: whether the speaker's statements refer to the target.",
+    )
+    speaker_statements: int | None = Field(
+        default=None,
+        description=(
+            "With a speaker: how many of the speaker's statements the answer is based on; "
+            "0 means none was found and the answer is the whole text's."
+        ),
+    )
     model: str | None = None
     error: str | None = None
     warnings: list[str] = Field(

@@ -9,10 +9,11 @@ from environment variables read when the service module is imported by the serve
     STANCE_PARALLEL        ops (default: lowest latency for lone requests) | batches
                            (several batches at once, best throughput); model/runner.py
     STANCE_NUM_THREADS     cores for inference (default: the physical cores)
+    STANCE_HOST            interface to listen on (default 127.0.0.1; 0.0.0.0 in a container)
     STANCE_API_KEY         when set, every endpoint except health checks needs it
     STANCE_MAX_BODY_BYTES  larger request bodies get 413 (default 2,000,000)
     STANCE_MAX_TEXT_CHARS, STANCE_MAX_BATCH_ITEMS, STANCE_BODY_TIMEOUT_S,
-    STANCE_MAX_CONCURRENCY, ...  limits (see service/schemas.py)
+    STANCE_MAX_CONCURRENCY, ...  limits (see model/limits.py and service/schemas.py)
 
 Every error response has one shape, ``{"error": {"type", "message", "field"}}``
 (service/errors.py); the checks at the edge (body, size, content type, concurrency) are in
@@ -25,23 +26,26 @@ import asyncio
 import logging
 import os
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, cast
 
 import bentoml
-from bentoml.exceptions import InvalidArgument
+from bentoml.exceptions import InvalidArgument, ServiceUnavailable
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from model.card import read_card
+from model.limits import MAX_ARTICLE_CHARS
 from model.types import QueryError, StancePrediction, StanceQuery
 from service.errors import install_log_filter
+from service.explorer import explorer_routes
 from service.frontend import BlockingPredictor, Frontend
 from service.middleware import StanceMiddleware
 from service.openapi import OpenAPIMiddleware
 from service.schemas import (
-    MAX_ARTICLE_CHARS,
     MAX_TOKENS_PER_CALL,
     REQUEST_TIMEOUT_S,
     AnalyzeArticleRequest,
@@ -91,7 +95,9 @@ def _out(pred: StancePrediction, tag: str) -> PredictionOut:
     # No BentoML max_concurrency: StanceMiddleware counts requests only once their body has
     # arrived, so stalled uploads cannot take every slot (service/middleware.py).
     traffic={"timeout": REQUEST_TIMEOUT_S + 20},
-    http={"cors": {"enabled": False}},
+    # 127.0.0.1 unless told otherwise: `bentoml serve` of a bento would otherwise listen on
+    # every interface, with no API key by default. `--host` on the command line still wins.
+    http={"cors": {"enabled": False}, "host": os.environ.get("STANCE_HOST", "127.0.0.1")},
 )
 class StanceService:
     """Stance of a speaker toward an entity in news text."""
@@ -102,16 +108,35 @@ class StanceService:
     def __init__(self) -> None:
         stored = self.model_ref
         self.tag = str(stored.tag)
-        self.metadata: dict[str, Any] = dict(stored.info.metadata)
-        # Imported here, not at module level: the BentoML arbiter process imports this module
-        # too, and must not load torch just to route requests.
-        from model.classifier import StanceClassifier
-
-        self.classifier = StanceClassifier.load(stored.path, **_backend_kwargs())
-        self.frontend = Frontend(self.classifier, MAX_TOKENS_PER_CALL)
+        # The model folder's own card (model/card.py); older store entries have only metadata.
+        self.metadata: dict[str, Any] = read_card(stored.path) or dict(stored.info.metadata)
+        # The model loads in a background thread so that a (re)started worker answers at
+        # once: /readyz says 503 and the endpoints 503 + Retry-After until it is loaded,
+        # instead of the connections hanging in the listen backlog for the whole load.
+        self.classifier: Any = None
+        self.frontend: Frontend | None = None
+        self._ready = threading.Event()
         # Article analyses run their (pure Python) parsing here, their model calls through
         # the frontend: the model thread stays free for other requests in between.
         self.article_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="stance-article")
+        threading.Thread(
+            target=self._load, args=(stored.path,), name="stance-model-load", daemon=True
+        ).start()
+
+    def _load(self, path: str) -> None:
+        # Imported here, not at module level: the BentoML arbiter process imports this module
+        # too, and must not load torch just to route requests.
+        try:
+            from model.classifier import StanceClassifier
+
+            self.classifier = StanceClassifier.load(path, **_backend_kwargs())
+            self.frontend = Frontend(self.classifier, MAX_TOKENS_PER_CALL)
+        except Exception:
+            # A worker that cannot load its model must not linger as "not ready" forever:
+            # exit so the supervisor sees the failure (and the log says why).
+            logger.exception("could not load model %s from %s", self.tag, path)
+            os._exit(3)
+        self._ready.set()
         logger.info(
             "loaded model %s (backend %s, parallel %s)",
             self.tag,
@@ -119,9 +144,25 @@ class StanceService:
             PARALLEL,
         )
 
+    def __is_ready__(self) -> bool:
+        """/readyz: 200 once the model is loaded, 503 before."""
+        return self._ready.is_set()
+
+    def _loaded(self) -> Any:
+        """The classifier, or 503 (with Retry-After, added by the middleware) while loading."""
+        if not self._ready.is_set():
+            raise ServiceUnavailable("the model is still loading; retry in a few seconds")
+        return self.classifier
+
+    def _frontend(self) -> Frontend:
+        """The frontend (set with the classifier, before ready), or 503 while loading."""
+        self._loaded()
+        return cast(Frontend, self.frontend)
+
     async def _predict(self, queries: list[StanceQuery]) -> list[StancePrediction]:
+        frontend = self._frontend()
         try:
-            return await self.frontend.predict(queries)
+            return await frontend.predict(queries)
         except QueryError as err:  # the schema limits make this rare; still a client error
             raise InvalidArgument(str(err)) from None
 
@@ -170,7 +211,8 @@ class StanceService:
 
         req = AnalyzeArticleRequest(**request)
         loop = asyncio.get_running_loop()
-        model = BlockingPredictor(self.frontend.predict, loop, self.classifier.labels)
+        frontend = self._frontend()
+        model = BlockingPredictor(frontend.predict, loop, self.classifier.labels)
 
         def run() -> dict[str, Any]:
             analysis = analyze_article(
@@ -195,6 +237,7 @@ class StanceService:
     def model_info(self) -> ModelInfo:
         """Body of GET and POST /model."""
         meta = self.metadata
+        self._loaded()
         return ModelInfo(
             tag=self.tag,
             labels=list(self.classifier.labels),
@@ -221,11 +264,13 @@ async def _get_model_info(request: Request) -> JSONResponse:
 
 
 # Mounted last, so BentoML's own routes (the APIs, /readyz, /metrics, /docs.json) match first;
-# this app only answers GET /model and 404s the rest.
+# this app only answers GET /model and the explorer page (GET / and /explorer, which take
+# "/" over from BentoML's index page) and 404s the rest.
 # @bentoml.service turns the class into a Service object; its methods are untyped for mypy.
 _service: Any = StanceService
 _service.mount_asgi_app(
-    Starlette(routes=[Route("/model", _get_model_info, methods=["GET"])]), path="/"
+    Starlette(routes=[Route("/model", _get_model_info, methods=["GET"]), *explorer_routes()]),
+    path="/",
 )
 # The first added is the outermost: the edge checks (API key, access log) cover /docs.json.
 _service.add_asgi_middleware(

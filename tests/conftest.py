@@ -86,6 +86,17 @@ def tiny_pairs():
 
 
 @pytest.fixture(scope="session")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An untrained MiniLM classifier saved to a folder (plumbing tests of scoring and
+    the service need no skill)."""
+    from model import StanceClassifier, StanceConfig
+
+    folder = tmp_path_factory.mktemp("untrained") / "model"
+    StanceClassifier.from_base(StanceConfig(max_length=64)).save(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
 def trained_model_dir(tmp_path_factory: pytest.TempPathFactory, tiny_pairs) -> Path:
     """A model trained for a few steps on the tiny examples, saved to a folder."""
     from model import StanceConfig

@@ -1,6 +1,8 @@
 """Loading labelled stance data from NewsMTSC JSONL, flat JSONL, CSV/TSV and Parquet.
 
-Every record is validated where it enters. A bad record is reported with file, line (or
+Files are read by :mod:`records.formats` (the same readers archive scoring uses); this
+module turns their raw records into labelled examples. Every record is validated where it
+enters. A bad record is reported with file, line (or
 row) and field; bad records stop the load unless the caller allows skipping them, and
 then they are counted and the first few shown.
 """
@@ -8,46 +10,28 @@ then they are counted and the first few shown.
 from __future__ import annotations
 
 import codecs
-import csv
 import hashlib
 import json
-import sys
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from model.config import DEFAULT_LABELS
 from model.labels import ALIAS_TO_LABEL, normalize_label
 from model.types import QueryError, StanceQuery
+from records.columns import ColumnMap, is_missing
+from records.formats import EXTENSIONS, InputError, format_of, iter_file
+from records.formats import FORMATS as FILE_FORMATS
 
-FORMATS = ("auto", "newsmtsc", "jsonl", "csv", "tsv", "parquet")
-_EXTENSIONS = {
-    ".jsonl": "jsonl",
-    ".json": "jsonl",
-    ".ndjson": "jsonl",
-    ".csv": "csv",
-    ".tsv": "tsv",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-}
+# "newsmtsc" is JSONL with NewsMTSC's own schema (sentence + a list of targets).
+FORMATS = ("auto", "newsmtsc", *FILE_FORMATS)
 # NewsMTSC polarity floats -> labels (the loader maps them even without aliases).
 _NEWSMTSC_POLARITY = {2.0: "negative", 4.0: "neutral", 6.0: "positive"}
 
 
 class DataError(ValueError):
     """Input data is unusable; the message names the file, line and field and how to fix it."""
-
-
-@dataclass(frozen=True)
-class ColumnMap:
-    """Which field of a flat record holds what. ``None`` means the record has no such field."""
-
-    text: str = "text"
-    target: str = "target"
-    label: str = "label"
-    speaker: str | None = "speaker"
-    id: str | None = "id"
 
 
 @dataclass(frozen=True)
@@ -79,7 +63,7 @@ class LoadReport:
 
 def detect_format(path: Path, encoding: str = "utf-8") -> str:
     """Format from the extension; JSONL whose first record has NewsMTSC keys is 'newsmtsc'."""
-    fmt = _EXTENSIONS.get(path.suffix.lower())
+    fmt = format_of(path)
     if fmt is None:
         raise DataError(
             f"{path}: cannot tell the format from the extension {path.suffix!r}; "
@@ -142,27 +126,23 @@ def load_examples(
         raise DataError(f"{path}: no such file")
     real_fmt = detect_format(path, encoding) if fmt == "auto" else fmt
     report = LoadReport(path=path, format=real_fmt, sha256=file_sha256(path))
-    records: Iterator[tuple[str, Any]]
-    if real_fmt == "newsmtsc":
-        records = _read_jsonl(path, encoding)
-        parse = _parse_newsmtsc
-    elif real_fmt == "jsonl":
-        records = _read_jsonl(path, encoding)
-        parse = _flat_parser(columns)
-    elif real_fmt in ("csv", "tsv"):
-        records = _read_delimited(path, encoding, "\t" if real_fmt == "tsv" else ",", columns)
-        parse = _flat_parser(columns)
-    else:
-        records = _read_parquet(path, columns)
-        parse = _flat_parser(columns)
-    for where, record in records:
-        if isinstance(record, _Bad):
-            report.bad.append(f"{where}: {record.reason}")
-            continue
-        try:
-            report.examples.extend(parse(where, record))
-        except _RecordError as err:
-            report.bad.append(f"{where}: {err}")
+    parse = _parse_newsmtsc if real_fmt == "newsmtsc" else _flat_parser(columns)
+    file_format = "jsonl" if real_fmt == "newsmtsc" else real_fmt
+    try:
+        for raw in iter_file(
+            path, file_format, encoding, check_columns=_column_check(path, real_fmt, columns)
+        ):
+            assert raw is not None  # nothing is skipped here
+            where = f"{path}:{raw.line}" if raw.line is not None else f"{path}:row {raw.row}"
+            if raw.error is not None or raw.fields is None:
+                report.bad.append(f"{where}: {raw.error}")
+                continue
+            try:
+                report.examples.extend(parse(where, raw.fields))
+            except _RecordError as err:
+                report.bad.append(f"{where}: {err}")
+    except InputError as err:
+        raise DataError(str(err)) from None
     if report.bad and not allow_bad:
         shown = "\n  ".join(report.bad[:5])
         more = f"\n  ... and {len(report.bad) - 5} more" if len(report.bad) > 5 else ""
@@ -178,7 +158,7 @@ def load_examples(
 def _load_folder(
     folder: Path, fmt: str, columns: ColumnMap, encoding: str, allow_bad: bool
 ) -> LoadReport:
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in _EXTENSIONS)
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in EXTENSIONS)
     if not files:
         raise DataError(f"{folder}: folder has no .jsonl/.csv/.tsv/.parquet files")
     merged = LoadReport(path=folder, format=fmt)
@@ -200,115 +180,27 @@ class _RecordError(ValueError):
     """A single record is bad; becomes 'file:line: message'."""
 
 
-@dataclass(frozen=True)
-class _Bad:
-    reason: str
+def _column_check(
+    path: Path, fmt: str, columns: ColumnMap
+) -> Callable[[list[str]], None]:
+    """Fails a CSV/TSV header or Parquet schema without the text, target or label column."""
 
-
-def _decode(raw: bytes, encoding: str) -> str | _Bad:
-    try:
-        return raw.decode(encoding)
-    except UnicodeDecodeError as err:
-        return _Bad(
-            f"bytes not valid {encoding} at column {err.start + 1} "
-            "(pass --encoding, e.g. --encoding cp1252 for SemEval-2016 files)"
-        )
-
-
-def _read_jsonl(path: Path, encoding: str) -> Iterator[tuple[str, Any]]:
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            where = f"{path}:{number}"
-            if not raw.strip():
-                continue
-            line = _decode(raw, encoding)
-            if isinstance(line, _Bad):
-                yield where, line
-                continue
-            if number == 1:
-                line = line.lstrip("\ufeff")
-            try:
-                # Without the line break, an error at the end of the line gets its real column.
-                record = json.loads(line.rstrip("\r\n"))
-            except json.JSONDecodeError as err:
-                yield where, _Bad(f"invalid JSON ({err.msg} at column {err.colno})")
-                continue
-            if not isinstance(record, dict):
-                yield where, _Bad(f"expected a JSON object, found {type(record).__name__}")
-                continue
-            yield where, record
-
-
-def _read_delimited(
-    path: Path, encoding: str, delimiter: str, columns: ColumnMap
-) -> Iterator[tuple[str, Any]]:
-    # surrogateescape keeps undecodable bytes visible per record instead of failing the file.
-    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-    with path.open("r", encoding=encoding, errors="surrogateescape", newline="") as handle:
-        # TSV has no quoting convention: a tweet that starts with a quote mark is text, not a
-        # quoted field (SemEval-2016 files are tab-separated with raw tweets).
-        quoting: Literal[0, 1, 2, 3] = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
-        reader = csv.reader(handle, delimiter=delimiter, quoting=quoting)
-        header: list[str] | None = None
-        for row in reader:
-            line = reader.line_num
-            where = f"{path}:{line}"
-            if header is None:
-                header = [h.lstrip("\ufeff").strip() for h in row]
-                missing = [
-                    c for c in (columns.text, columns.target, columns.label) if c not in header
-                ]
-                if missing:
-                    raise DataError(
-                        f"{where}: header has no column(s) {missing}; found {header}. Map columns "
-                        "with --text-col / --target-col / --label-col"
-                    )
-                continue
-            if not any(cell.strip() for cell in row):
-                continue
-            if any("\udc80" <= ch <= "\udcff" for cell in row for ch in cell):
-                yield (
-                    where,
-                    _Bad(
-                        f"bytes not valid {encoding} (pass --encoding, e.g. --encoding cp1252 "
-                        "for SemEval-2016 files)"
-                    ),
-                )
-                continue
-            if len(row) != len(header):
-                yield where, _Bad(f"expected {len(header)} fields, found {len(row)}")
-                continue
-            yield where, dict(zip(header, row, strict=True))
-
-
-def _read_parquet(path: Path, columns: ColumnMap) -> Iterator[tuple[str, Any]]:
-    import pyarrow.parquet as pq
-
-    try:
-        table = pq.ParquetFile(path)
-    except Exception as err:  # pyarrow raises several types for unreadable files
-        raise DataError(f"{path}: not a readable Parquet file ({err})") from None
-    names = table.schema_arrow.names
-    missing = [c for c in (columns.text, columns.target, columns.label) if c not in names]
-    if missing:
+    def check(names: list[str]) -> None:
+        missing = [c for c in (columns.text, columns.target, columns.label) if c not in names]
+        if not missing:
+            return
+        where = f"{path}:1: header has" if fmt in ("csv", "tsv") else f"{path}:"
         raise DataError(
-            f"{path}: no column(s) {missing}; found {names}. Map columns with --text-col / "
+            f"{where} no column(s) {missing}; found {names}. Map columns with --text-col / "
             "--target-col / --label-col"
         )
-    row = 0
-    for batch in table.iter_batches(batch_size=4096):
-        for record in batch.to_pylist():
-            row += 1
-            yield f"{path}:row {row}", record
+
+    return check
 
 
 def _field(record: dict[str, Any], name: str, required: bool = True) -> str | None:
     value = record.get(name)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise _RecordError(f"field '{name}': missing or empty")
-        return None
-    if isinstance(value, float) and value != value:  # NaN from Parquet/pandas-written files
+    if is_missing(value):
         if required:
             raise _RecordError(f"field '{name}': missing or empty")
         return None

@@ -32,6 +32,15 @@ def evaluate_model(
     probs = np.array([[p.probabilities[lab] for lab in classifier.labels] for p in predictions])
     gold_arr = np.asarray(gold, dtype=np.int64)
     metrics = classification_metrics(probs, gold_arr, classifier.labels)
+    spoken = [p for q, p in zip(queries, predictions, strict=True) if q.speaker]
+    if spoken:
+        # How often the speaker path could answer from the speaker's own statements.
+        metrics["speaker_queries"] = {
+            "n": len(spoken),
+            "found": sum(bool(p.speaker_found) for p in spoken),
+            "mentions_target": sum(bool(p.speaker_mentions_target) for p in spoken),
+            "whole_text_fallback": sum(not p.speaker_statements for p in spoken),
+        }
     if report_dir is not None:
         folder = Path(report_dir)
         folder.mkdir(parents=True, exist_ok=True)
@@ -46,6 +55,9 @@ def evaluate_model(
                     "gold": classifier.labels[g],
                     "probabilities": pred.probabilities,
                     "evidence": [e.to_dict() for e in pred.evidence],
+                    "speaker_found": pred.speaker_found,
+                    "speaker_mentions_target": pred.speaker_mentions_target,
+                    "speaker_statements": pred.speaker_statements,
                 }
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
         labels = list(classifier.labels)

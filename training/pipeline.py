@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from model.card import write_card
 from model.classifier import StanceClassifier
 from model.config import DEFAULT_LABELS
 from model.types import StanceQuery
+from records.columns import ColumnMap
 from training.args import ArgsError, RunConfig
 from training.data import (
     FORMATS,
-    ColumnMap,
     DataError,
     LoadReport,
     StanceExample,
@@ -188,13 +189,14 @@ def run_training(
         )
     export_report: dict[str, Any] | None = None
     if run.training.export_onnx:
-        from model.onnx_backend import DEFAULT_SAMPLE
+        from model.export.onnx import export_backends
+        from model.export.verify import DEFAULT_SAMPLE
 
         # Verified on dev queries (the real length distribution) plus the built-in sample,
-        # which has long texts that split into several windows. export() saves the folder
+        # which has long texts that split into several windows. The export saves the folder
         # first; register() below then carries the ONNX files into the store entry.
         sample = [*DEFAULT_SAMPLE, *(q for q, _ in dev_pairs[:EXPORT_SAMPLE_DEV])]
-        export_report = classifier.export(out / "model", sample_queries=sample)
+        export_report = export_backends(classifier, out / "model", sample_queries=sample)
         for name, check in export_report["backends"].items():
             log(
                 f"exported {name}: max probability difference {check['max_abs_prob_diff']:.2e}, "
@@ -217,11 +219,19 @@ def run_training(
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "history": [h for h in result.history if "dev_macro_f1" in h],
         "git_commit": git_commit(),
+        # The resolved configuration: what `stance train --config` needs to train it again.
+        "training_config": {
+            "model": classifier.config.to_dict(),
+            "training": run.training.to_dict(),
+            "data": {**DEFAULT_DATA, **run.data},
+        },
     }
     if export_report is None:
         classifier.save(out / "model")
     else:
         metadata["export_report"] = export_report
+    # The model folder describes itself (model card, metadata, config); so does every copy.
+    write_card(out / "model", metadata)
     (out / "training_metadata.json").write_text(
         json.dumps(metadata, indent=2) + "\n", encoding="utf-8"
     )

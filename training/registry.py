@@ -1,4 +1,4 @@
-"""Registering trained models in the BentoML model store, and resolving TAG_OR_DIR arguments.
+"""Registering trained models in the BentoML model store (lookup: :mod:`model.store`).
 
 The store entry holds the same folder that ``StanceClassifier.save`` writes, so a model in
 the store can be loaded by path like any other; metadata carries what an operator needs to
@@ -15,8 +15,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from model.card import write_card
 from model.classifier import StanceClassifier
-from model.config import CONFIG_FILENAME, StanceConfig
+from model.config import StanceConfig
+from model.store import resolve_model
 from model.types import StanceQuery
 
 MODEL_NAME = "stance"
@@ -47,36 +49,28 @@ def register(classifier: StanceClassifier, metadata: dict[str, Any], name: str =
     # BentoML metadata must be JSON-like; round-trip to drop numpy types and tuples.
     clean = json.loads(json.dumps(metadata, default=str))
     labels = {"task": "stance", "base_model": classifier.config.base_model.replace("/", "_")[:60]}
-    with bentoml.models.create(name, metadata=clean, labels=labels) as bento_model:
+    # The resolved run config (with its nulls, which BentoML metadata refuses) lives in the
+    # folder only: model/card.py.
+    store_metadata = {k: v for k, v in clean.items() if k != "training_config"}
+    with bentoml.models.create(name, metadata=store_metadata, labels=labels) as bento_model:
         classifier.save(bento_model.path)
+        write_card(bento_model.path, clean)  # the store copy describes itself too
     return str(bento_model.tag)
 
 
-def resolve_model_path(tag_or_dir: str) -> Path:
-    """A model folder for a CLI argument: an existing folder, or a BentoML store tag."""
-    path = Path(tag_or_dir).expanduser()
-    if path.is_dir():
-        if not (path / CONFIG_FILENAME).is_file():
-            raise FileNotFoundError(f"{path} has no {CONFIG_FILENAME}: not a stance model folder")
-        return path
-    import bentoml
-    from bentoml.exceptions import BentoMLException
-
-    tag = tag_or_dir if ":" in tag_or_dir else f"{tag_or_dir}:latest"
-    try:
-        return Path(bentoml.models.get(tag).path)
-    except (BentoMLException, ValueError) as err:
-        raise FileNotFoundError(
-            f"model {tag_or_dir!r} is neither a folder nor a tag in the BentoML model store "
-            f"({err}); train one with `stance train` or list them with `bentoml models list`"
-        ) from None
-
-
 def store_has_model(name: str = MODEL_NAME) -> bool:
-    """True when the BentoML store holds at least one version of ``name``."""
-    import bentoml
+    """True when the BentoML store holds at least one version of ``name``.
 
-    return bool(bentoml.models.list(name))
+    BentoML 1.4's ``bentoml.models.list(name)`` raises ``NotFound`` (instead of returning an
+    empty list) when the store has nothing of that name, which is every new machine's case.
+    """
+    import bentoml
+    from bentoml.exceptions import NotFound
+
+    try:
+        return bool(bentoml.models.list(name))
+    except NotFound:
+        return False
 
 
 def export_model(
@@ -90,11 +84,11 @@ def export_model(
     may pin it): the export goes into a NEW version of the same model, with the same metadata
     plus the export report; the returned location is its tag.
     """
-    from model.onnx_backend import export_folder
+    from model.export.onnx import export_folder
 
     path = Path(tag_or_dir).expanduser()
     if path.is_dir():
-        resolve_model_path(tag_or_dir)  # the same "is it a model folder" check as elsewhere
+        resolve_model(tag_or_dir)  # the same "is it a model folder" check as elsewhere
         return str(path), export_folder(path, backends, sample_queries)
     return export_to_store(tag_or_dir, backends, sample_queries)
 
@@ -107,9 +101,9 @@ def export_to_store(
     """Export a stored model into a new store version; returns (new tag, report)."""
     import bentoml
 
-    from model.onnx_backend import export_folder
+    from model.export.onnx import export_folder
 
-    source = resolve_model_path(tag)
+    source, _ = resolve_model(tag)
     stored = bentoml.models.get(tag if ":" in tag else f"{tag}:latest")
     with tempfile.TemporaryDirectory(prefix="stance-export-") as tmp:
         # Export into a scratch copy first: a failed export leaves no half-made store entry.

@@ -35,7 +35,6 @@ from model.article.analyze import (
 )
 from model.article.attribution import Speech, attribute
 from model.article.cleaning import CleanedArticle, NoiseSpan, Paragraph, clean_article
-from model.article.keywords import KeywordStanceClassifier
 from model.article.quotes import Quote, QuotePart, find_quotes
 from model.article.report import render_table
 
@@ -48,7 +47,6 @@ __all__ = [
     "ArticleStance",
     "ArticleTarget",
     "CleanedArticle",
-    "KeywordStanceClassifier",
     "NoiseSpan",
     "Paragraph",
     "Quote",

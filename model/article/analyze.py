@@ -23,11 +23,13 @@ from model.article.attribution import Speech, Unit, attribute
 from model.article.cleaning import CleanedArticle, NoiseSpan, clean_article
 from model.article.entities import Entity
 from model.article.quotes import find_quotes
+from model.article.references import target_references
 from model.article.targets import TargetGroup, auto_targets, caller_targets, discover
+from model.limits import MAX_ARTICLE_CHARS, MAX_ARTICLE_TARGETS
 from model.types import QueryError, Span, StancePrediction, StanceQuery
 
-DEFAULT_MAX_CHARS = 1_000_000
-MAX_TARGETS = 64
+DEFAULT_MAX_CHARS = MAX_ARTICLE_CHARS  # model/limits.py
+MAX_TARGETS = MAX_ARTICLE_TARGETS
 MAX_EVIDENCE = 5
 # Queries per classifier call: bounds memory for long articles, keeps batches large.
 QUERY_CHUNK = 256
@@ -393,11 +395,17 @@ def analyze_article(
     candidates = discover(article, found.registry, cues, found.index)
     if wanted:
         groups = caller_targets(article, wanted, candidates, found.registry, cues)
+        # "the line", "it", "that decision" in a speaker's words refer to the target too.
+        spoken = [(u.start, u.end) for u in found.units if u.speaker is not None]
+        for group in groups:
+            if group.person is None:
+                group.mentions = target_references(text, group.name, group.mentions, spoken)
         for group in groups:
             if not group.mentions:
                 warnings.append(f"target {group.name!r} is not mentioned in the article body")
     else:
-        groups = auto_targets(article, candidates, min_mentions, max_auto_targets)
+        spoken = [(u.start, u.end) for u in found.units if u.speaker is not None]
+        groups = auto_targets(article, candidates, min_mentions, max_auto_targets, spoken)
         if not groups:
             warnings.append("no salient targets found; pass targets=[...] to ask about some")
     entities = {e.name: e for e in found.registry.entities}
@@ -415,6 +423,7 @@ def analyze_article(
         n = len(job.units)
         stances.append(_aggregate(text, job, predictions[row : row + n], labels))
         row += n
+    groups, stances = _clear_singles(groups, stances)
     return ArticleAnalysis(
         stances=tuple(_ordered(stances, jobs, [g.name for g in groups])),
         speakers=_speakers(found.speeches, found.registry.entities),
@@ -427,6 +436,21 @@ def analyze_article(
         labels=labels,
         warnings=tuple(_capped(warnings)),
         text_length=len(text),
+    )
+
+
+def _clear_singles(
+    groups: list[TargetGroup], stances: list[ArticleStance]
+) -> tuple[list[TargetGroup], list[ArticleStance]]:
+    """Drop discovered targets mentioned once unless a speaker takes a clear stance on them
+    (a label other than neutral): one neutral mention is not worth a row."""
+    clear = {s.target for s in stances if s.speaker is not None and s.label != "neutral"}
+    dropped = {g.name for g in groups if g.single and g.name not in clear}
+    if not dropped:
+        return groups, stances
+    return (
+        [g for g in groups if g.name not in dropped],
+        [s for s in stances if s.target not in dropped],
     )
 
 

@@ -3,12 +3,18 @@
 For each direct quote (quotes.py) the attribution cue is looked for, in this order:
 
 1. right after a part's closing mark: ``,” Aliyev said.``, ``,” said Dmitry Peskov, the
-   Kremlin spokesman.``, ``,” he added.``, ``,” according to the ministry.``;
+   Kremlin spokesman.``, ``,” he added.``, ``,” according to the ministry.``, a signature
+   ``” — Sam Kent, attorney`` (not after a
+   sentence-final quote that has a cue before it: ``called the plan “illogical.” Marsh
+   said ...`` starts the next sentence);
 2. right before the first opening mark: ``Aliyev said: “``, ``Aliyev told reporters on
    Tuesday that “``, ``According to Aliyev, “`` (or, for a quote opening a paragraph, a
    previous paragraph ending in a colon);
-3. between two parts of an interrupted quote: ``“A,” he said, “B.”``;
-4. none: a quote opening a paragraph, or following an attributed quote of the same
+3. a colon with no cue verb: the verbless round-up and interview format (``Jane Doe, The
+   Daily Planet: “...”``, ``Abernathy: “...”``), or a sentence whose subject is a speaker
+   (``The president then turned to the battlefield: “...``);
+4. between two parts of an interrupted quote: ``“A,” he said, “B.”``;
+5. none: a quote opening a paragraph, or following an attributed quote of the same
    paragraph, continues the speaker of the speech just before it (news convention); a quote
    inside someone's reported speech is theirs.
 
@@ -19,12 +25,21 @@ subject to the sentence end (the whole sentence when the attribution trails or s
 middle between commas). Speaker phrases are resolved in document order by
 :class:`~model.article.entities.EntityRegistry`.
 
+The speaker phrase of a cue is read by cues.py (party affiliations, appositives,
+spokespeople for organisations, round-up leads, lone words that are never speakers).
+
 Text that is not inside any attributed speech belongs to the author (speaker None),
 including quotes nobody could be found for, as the product defines it.
 
+Why rules and word lists rather than a learned attributor: the cues are few and formulaic,
+every decision can be explained from the text, and the team's dev set
+(bench/data/attribution_dev.jsonl, 404 quotes) is too small to train a model that would
+generalise better than the rules it would have to learn; bench/attribution.py measures them.
+
 Limits: reported speech ends at its sentence (a following sentence without its own verb is
 the author's again); a cue farther than one clause from its quote is not seen; nested
-reported speech inside a quote stays with the quoted speaker.
+reported speech inside a quote stays with the quoted speaker; an uncued quote after a
+paragraph that only introduces someone ("X sat down with the Gazette.") stays the author's.
 """
 
 from __future__ import annotations
@@ -32,10 +47,23 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from model.article.cleaning import CleanedArticle
+from model.article.cues import (
+    according_to,
+    dash_signature,
+    ends_phrase,
+    is_sentence_subject,
+    is_speaker,
+    roundup_speaker,
+    subject,
+    verb_tokens,
+)
 from model.article.entities import (
+    MENTION,
+    QUOTED,
+    SUBJECT,
     Entity,
     EntityRegistry,
     Phrase,
@@ -44,11 +72,14 @@ from model.article.entities import (
     is_antecedent,
     parse_run,
     phrase_after,
-    phrase_before,
     token_at,
     with_text,
 )
-from model.article.lexicon import EVALUATIVE_VERBS, ORG_HEADS, SUBJECT_VERB_FILLERS, VERB_RE
+from model.article.lexicon import (
+    EVALUATIVE_VERBS,
+    VERB_RE,
+    bare,
+)
 from model.article.quotes import Quote, QuotePart
 from model.article.spans import Areas
 from model.text import split_sentences
@@ -64,7 +95,9 @@ _CUE_WINDOW = 200
 _MAX_CUE_GAP_WORDS = 10
 # Words after a verb that still make the attribution "trailing" ("..., he said on Tuesday.").
 _MAX_TRAILING_WORDS = 3
-_END_OF_PHRASE = frozenset({",", ".", ";", ":", "!", "?", "”", '"', "»", "—", "–"})
+_SENTENCE_STARTS = frozenset({".", "!", "?", "”", '"', ":"})
+# The longest round-up lead before a colon: "Beatrice Lund, Riverside Tenants Union:".
+_MAX_ROUNDUP_CHARS = 160
 
 
 @dataclass(frozen=True)
@@ -129,81 +162,6 @@ class Attribution:
     index: TokenIndex
 
 
-def _verb_tokens(tokens: Sequence[Token], match: re.Match[str]) -> tuple[int, int] | None:
-    """Token indices [first, after) of a verb match, or None when it is not on token edges."""
-    first = token_at(tokens, match.start())
-    if first >= len(tokens) or tokens[first].start != match.start():
-        return None
-    after = first
-    while after < len(tokens) and tokens[after].end <= match.end():
-        after += 1
-    return first, after
-
-
-def _subject(text: str, tokens: Sequence[Token], verb: int) -> Phrase | None:
-    """The speaker phrase right before ``tokens[verb]`` (fillers and appositives skipped)."""
-    toks = tokens
-    i = verb - 1
-    while i >= 0 and toks[i].lower in SUBJECT_VERB_FILLERS:
-        i -= 1
-    if i >= 0 and toks[i].text == ",":
-        # "Dmitry Peskov, the Kremlin spokesman, said" / "Aliyev, who ..., said".
-        k = i - 1
-        while k >= 0 and toks[k].text != "," and i - k <= 15:
-            k -= 1
-        if k < 1 or toks[k].text != ",":
-            return None
-        phrase = phrase_before(text, toks, k - 1)
-        if phrase is None or phrase.kind == "pronoun":
-            return phrase
-        words = [t for t in toks[k + 1 : i] if t.lower not in {"the", "a", "an"}]
-        role = parse_run(words) if words and words[0].text[:1].isalpha() else None
-        if role is not None and role.kind == "name" and phrase.kind == "nominal":
-            # "The opposition leader, Davit Kurtsikidze, said": the name is in the commas.
-            named = replace(
-                role,
-                start=phrase.start,
-                titles=role.titles | phrase.titles,
-                modifiers=role.modifiers | phrase.modifiers,
-                role=role.role or phrase.text.split(maxsplit=1)[-1],
-            )
-            return with_text(named, text)
-        if role is None or not role.titles:
-            return phrase
-        return replace(
-            phrase,
-            titles=phrase.titles | role.titles,
-            modifiers=phrase.modifiers | role.modifiers,
-            gender=phrase.gender or role.gender,
-            role=phrase.role or role.role,
-        )
-    return phrase_before(text, toks, i)
-
-
-def _ends_phrase(tokens: Sequence[Token], phrase: Phrase) -> bool:
-    """Whether the phrase is followed by punctuation or nothing (not by more clause)."""
-    k = token_at(tokens, phrase.end)
-    return k >= len(tokens) or tokens[k].text in _END_OF_PHRASE
-
-
-def _according_to(text: str, tokens: Sequence[Token], k: int) -> Phrase | None:
-    """``according to X`` starting at ``tokens[k]``."""
-    if k + 2 < len(tokens) and [t.lower for t in tokens[k : k + 2]] == ["according", "to"]:
-        phrase = phrase_after(text, tokens, k + 2)
-        if phrase is not None and _ends_phrase(tokens, phrase):
-            return phrase
-    return None
-
-
-def _is_speaker(phrase: Phrase | None) -> bool:
-    """A phrase that can speak: a person, an organisation name, a role, or a pronoun."""
-    if phrase is None:
-        return False
-    if phrase.kind in {"pronoun", "name"}:
-        return True
-    return bool(phrase.titles) or any(w in ORG_HEADS for w in phrase.text.lower().split()[-1:])
-
-
 _NO_AREAS = Areas()
 
 
@@ -252,13 +210,34 @@ class _Attributor:
 
     # ------------------------------------------------------------------ pre-scan
     def prescan(self) -> None:
-        """Register named people and organisations as antecedents for later references."""
-        for para in self.paragraphs:
+        """Register named people and organisations as antecedents for later references,
+        noting which mentions are sentence subjects and which sit inside quotes."""
+        for index, para in enumerate(self.paragraphs):
             tokens, runs = self.index.runs(para.start, para.end)
+            quoted = self.quoted.get(index, _NO_AREAS)
             for i, j in runs:
                 phrase = parse_run(tokens[i:j])
-                if phrase is not None and is_antecedent(phrase):
-                    self.registry.observe(with_text(phrase, self.text))
+                if phrase is not None and (
+                    is_antecedent(phrase) or self._known_single(phrase, tokens, i)
+                ):
+                    role = (
+                        QUOTED
+                        if quoted.holds(tokens[i].start)
+                        else SUBJECT
+                        if is_sentence_subject(tokens, i, j)
+                        else MENTION
+                    )
+                    self.registry.observe(with_text(phrase, self.text), role=role)
+
+    def _known_single(self, phrase: Phrase, tokens: Sequence[Token], i: int) -> bool:
+        """A lone name word worth recording: the surname of a person met before ("Sterling,
+        asked about it, shrugged."), or an organisation word not opening a sentence ("The
+        left-leaning Citizen")."""
+        if phrase.kind != "name" or len(phrase.name) != 1 or phrase.titles:
+            return False
+        if phrase.org:
+            return i > 0 and tokens[i - 1].text not in _SENTENCE_STARTS
+        return self.registry.person(bare(phrase.name[0])) is not None
 
     # ------------------------------------------------------------------ quotes
     def quote_candidate(self, quote: Quote) -> _Candidate:
@@ -269,9 +248,15 @@ class _Attributor:
         not read again as reported speech.
         """
         first = quote.parts[0]
+        after, before = self._cue_after(first), self._cue_before(quote)
+        if before is not None and self.text[first.end - 1] in ".!?":
+            # A sentence-final quote (called the plan “illogical.”) is cued before it; what
+            # follows its closing mark starts the next sentence, and maybe the next cue.
+            after = None
         found = [
-            self._cue_after(first),
-            self._cue_before(quote),
+            after,
+            before,
+            self._cue_roundup(quote),
             *(self._cue_between(a, b) for a, b in zip(quote.parts, quote.parts[1:], strict=False)),
             *(self._cue_after(part) for part in quote.parts[1:]),
         ]
@@ -296,6 +281,9 @@ class _Attributor:
         para = self.paragraphs[part.paragraph]
         hi = min(para.end, part.close_mark + 1 + _CUE_WINDOW)
         tokens = self.index.between(part.close_mark + 1, hi)
+        signed = dash_signature(self.text, tokens)
+        if signed is not None and is_speaker(signed):
+            return signed, (tokens[0].start, signed.end)
         k = 1 if tokens and tokens[0].text == "," else 0
         return self._speaker_verb_at(tokens, k) if k < len(tokens) else None
 
@@ -309,24 +297,24 @@ class _Attributor:
 
     def _speaker_verb_at(self, tokens: Sequence[Token], k: int) -> tuple[Phrase, Span] | None:
         """``said X`` / ``X said`` / ``according to X`` starting at ``tokens[k]``."""
-        by = _according_to(self.text, tokens, k)
+        by = according_to(self.text, tokens, k)
         if by is not None:
             return by, (tokens[k].start, by.end)
         verb = VERB_RE.match(self.text, tokens[k].start)
         if verb is not None:
-            edges = _verb_tokens(tokens, verb)
+            edges = verb_tokens(tokens, verb)
             phrase = phrase_after(self.text, tokens, edges[1]) if edges else None
-            if phrase is not None and _is_speaker(phrase) and _ends_phrase(tokens, phrase):
+            if phrase is not None and is_speaker(phrase) and ends_phrase(tokens, phrase):
                 return phrase, (tokens[k].start, phrase.end)
             return None
         # Subject first: the first verb within a few tokens, whose subject starts at k.
         limit = tokens[min(k + 12, len(tokens) - 1)].end
         match = VERB_RE.search(self.text, tokens[k].start, limit)
-        edges = _verb_tokens(tokens, match) if match else None
+        edges = verb_tokens(tokens, match) if match else None
         if match is None or edges is None:
             return None
-        phrase = _subject(self.text, tokens, edges[0])
-        if phrase is not None and _is_speaker(phrase) and phrase.start == tokens[k].start:
+        phrase = subject(self.text, tokens, edges[0])
+        if phrase is not None and is_speaker(phrase) and phrase.start == tokens[k].start:
             return phrase, (phrase.start, match.end())
         return None
 
@@ -349,23 +337,59 @@ class _Attributor:
             lo, hi = max(prev.start, prev.end - _CUE_WINDOW), prev.end
         tokens = self.index.between(lo, hi)
         for k, tok in enumerate(tokens):
-            by = _according_to(self.text, tokens, k) if tok.lower == "according" else None
+            by = according_to(self.text, tokens, k) if tok.lower == "according" else None
             if by is not None and self._gap_ok(by.end, hi):
                 return by, (tok.start, by.end)
         matches = list(VERB_RE.finditer(self.text, lo, hi))
         if not matches or not self._gap_ok(matches[-1].end(), hi):
             return None
         match = matches[-1]
-        edges = _verb_tokens(tokens, match)
+        edges = verb_tokens(tokens, match)
         if edges is None:
             return None
-        phrase = _subject(self.text, tokens, edges[0])
-        if phrase is None or not _is_speaker(phrase):
+        phrase = subject(self.text, tokens, edges[0])
+        if phrase is None or not is_speaker(phrase):
             after = phrase_after(self.text, tokens, edges[1])  # "said Aliyev: “..."
-            phrase = after if after is not None and _ends_phrase(tokens, after) else None
-        if phrase is None or not _is_speaker(phrase):
+            phrase = after if after is not None and ends_phrase(tokens, after) else None
+        if phrase is None or not is_speaker(phrase):
             return None
         return phrase, (min(phrase.start, match.start()), max(phrase.end, match.end()))
+
+    def _cue_roundup(self, quote: Quote) -> tuple[Phrase, Span] | None:
+        """A quote after a colon with no cue verb before it.
+
+        - The verbless round-up and interview format, a paragraph that opens with a speaker
+          and a colon (``Jane Doe, The Daily Planet: “...”``, ``Abernathy: “...”``): the
+          person named in the lead (the fullest name of the first comma-separated segment
+          that has one: "Harmon's attorney, Blake Cordero:" is Cordero), else the
+          organisation it names. A lone unknown word ("Asked") is not a name.
+        - A sentence whose subject is a speaker ends in the colon: ``The president then
+          turned to the battlefield: “...``: the subject.
+        """
+        first = quote.parts[0]
+        if first.open_mark is None:
+            return None
+        para = self.paragraphs[first.paragraph]
+        tokens = self.index.between(para.start, first.open_mark)
+        if not tokens or tokens[-1].text != ":":
+            return None
+        # The lead's last sentence: after a sentence end followed by a capital.
+        start = 0
+        for k in range(1, len(tokens) - 1):
+            if tokens[k].text in {".", "!", "?"} and tokens[k + 1].capitalised:
+                start = k + 1
+        lead = tokens[start:-1]
+        if start == 0 and first.open_mark - para.start <= _MAX_ROUNDUP_CHARS:
+            found = roundup_speaker(self.text, lead, self.registry)
+            if found is not None:
+                return found, (found.start, found.end)
+        subject = phrase_after(self.text, lead, 0) if lead else None
+        if subject is None or not is_speaker(subject) or subject.kind == "name":
+            return None  # names are handled above; here only "the president", "he"
+        k = token_at(lead, subject.end)
+        if k < len(lead) and lead[k].text[:1].islower():
+            return subject, (subject.start, subject.end)
+        return None
 
     def _gap_ok(self, start: int, end: int) -> bool:
         """Whether the text between a cue and its quote is a short adjunct, not a sentence."""
@@ -395,25 +419,25 @@ class _Attributor:
         for k, tok in enumerate(tokens):
             # "According to X, ..." opening the sentence or ", according to X." closing it.
             if tok.lower == "according" and (k == 0 or tokens[k - 1].text == ","):
-                by = _according_to(self.text, tokens, k)
+                by = according_to(self.text, tokens, k)
                 taken = quoted.holds(tok.start) or self.cue_areas.holds(tok.start)
                 if by is not None and not taken:
                     return (lo, hi), by, (tok.start, by.end)
         for match in VERB_RE.finditer(self.text, lo, hi):
             if quoted.holds(match.start()) or self.cue_areas.holds(match.start()):
                 continue
-            edges = _verb_tokens(tokens, match)
+            edges = verb_tokens(tokens, match)
             if edges is None:
                 continue
-            phrase = _subject(self.text, tokens, edges[0])
+            phrase = subject(self.text, tokens, edges[0])
             inverted = False
-            unnamed = phrase is None or not _is_speaker(phrase)
+            unnamed = phrase is None or not is_speaker(phrase)
             if unnamed and edges[0] > 0 and tokens[edges[0] - 1].text == ",":
                 # "..., said the minister."
                 after = phrase_after(self.text, tokens, edges[1])
-                if after is not None and _ends_phrase(tokens, after):
+                if after is not None and ends_phrase(tokens, after):
                     phrase, inverted = after, True
-            if phrase is None or not _is_speaker(phrase) or quoted.holds(phrase.start):
+            if phrase is None or not is_speaker(phrase) or quoted.holds(phrase.start):
                 continue
             cue = (min(phrase.start, match.start()), max(phrase.end, match.end()))
             return self._reported_span(lo, hi, phrase, match, inverted, quoted), phrase, cue
@@ -447,7 +471,8 @@ class _Attributor:
         last: _Candidate | None = None
         for cand in candidates:
             if cand.phrase is not None:
-                cand.entity = self.registry.resolve(cand.phrase)
+                floor = self.paragraphs[cand.paragraph].start
+                cand.entity = self.registry.resolve(cand.phrase, floor=floor)
             elif cand.kind == QUOTE and last is not None and last.entity is not None:
                 same = last.last_paragraph == cand.paragraph
                 follows = cand.opens_paragraph and last.last_paragraph == cand.paragraph - 1

@@ -1,358 +1,73 @@
-"""Speaker phrases and coreference: who "the president", "Mr. Aliyev" and "he" are.
+"""Coreference: who "the president", "Mr. Aliyev", "the company" and "he" are.
 
-Phrases are parsed from tokens with closed word lists (lexicon.py), not a trained parser:
-
-- a *name* phrase is a run of capitalised tokens, optionally with role words and "of"
-  complements: "Azerbaijani President Ilham Aliyev", "President of Azerbaijan Ilham Aliyev",
-  "Kremlin spokesman Dmitry Peskov", "Mr. Aliyev", "Russia's Defense Ministry";
-  the tokens after the last role word (and its "of X" complement) are the name, the rest is
-  the role; a name ending in an organisation head ("Ministry", "Kremlin") is an organisation;
-- a *nominal* phrase is a determiner plus modifiers and a role or organisation word:
-  "the president", "the foreign minister", "a ministry spokesman", "the ministry", and
-  "Mr. President" / "the head of state" / "the leader";
-- a *pronoun* is he / she / they / it.
-
-:class:`EntityRegistry` resolves phrases in document order: a name matches the person with
+Phrases come from phrases.py (re-exported here, so callers keep one import).
+:class:`EntityRegistry` resolves them in document order: a name matches the person with
 the same surname (and no conflicting first name) and upgrades the display name to the
 fullest form seen ("Aliyev" then "Ilham Aliyev" -> "Ilham Aliyev"); a nominal matches the
 most recently mentioned entity with that role (modifiers must agree: "the foreign minister"
-is not the defence minister); he/she matches the most recent speaker of compatible gender
-(news style keeps "he" for the person being quoted), else the most recent person mentioned.
-Only the last ``_LOOKBACK`` mentions are searched, so resolution cost stays bounded.
+is not the defence minister), and an organisation word or an unnamed spokesperson ("the
+company", "the daily", "a Skyreach spokesperson") matches the organisation named last.
+he/she is resolved by news convention, in this order: the latest speaker or sentence
+subject of its own paragraph ("Lindgren, an epidemiologist, has run ... “...,” she said":
+a person introduced just before wins over the last speaker); else the latest speaker within
+reach; else the latest person mentioned; always of a compatible gender (learned from
+earlier pronouns too) and never an organisation (except one speaking through an unnamed
+spokesperson just before). Mentions inside quotes are never antecedents. Only the last
+``_LOOKBACK`` mentions are searched, so resolution cost stays bounded.
 
-Limits: no syntax, so a name that is not a speaker-phrase subject ("Aliyev's critics
-said") can be misread; unknown nominals with no antecedent become entities named by the
-phrase itself ("ministry spokesman"); gender is known only from honorifics, gendered roles
-and earlier pronouns.
+Limits: unknown nominals with no antecedent become entities named by the phrase itself
+("ministry spokesman").
 """
 
 from __future__ import annotations
 
 import bisect
-import functools
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from typing import NamedTuple
+from dataclasses import dataclass, field
 
-from model.article.lexicon import (
-    FEMALE_TITLES,
-    GEO,
-    HONORIFICS,
-    LEADER_TITLES,
-    MALE_TITLES,
-    NOT_NAMES,
-    ORG_HEADS,
-    PRONOUNS,
-    STOP_WORDS,
-    TITLE_WORDS,
-    bare,
+from model.article.lexicon import GEO, LEADER_TITLES, NOT_NAMES, SPOKES_TITLES, bare
+from model.article.phrases import (
+    DETERMINERS,
+    Phrase,
+    Token,
+    TokenIndex,
+    clean_name,
+    is_antecedent,
+    name_core,
+    name_runs,
+    parse_run,
+    phrase_after,
+    phrase_before,
+    token_at,
+    tokenize,
+    with_text,
 )
 
-# Honorifics, "U.S.", initials before a name ("I. Aliyev"), words, numbers, punctuation.
-_TOKEN = re.compile(
-    r"(?:Mr|Mrs|Ms|Dr)\.|U\.[SNK]\.|[A-Z]\.(?=\s+[A-Z])|[^\W\d_](?:[\w'’-]*\w)?"
-    r"|\d+(?:[.,]\d+)*|[^\w\s]"
-)
-_DETERMINERS = frozenset({"the", "a", "an", "its", "his", "her", "their", "our", "this", "that"})
+__all__ = [
+    "MENTION",
+    "PROXY",
+    "QUOTED",
+    "SPEAKER",
+    "SUBJECT",
+    "Entity",
+    "EntityRegistry",
+    "Phrase",
+    "Token",
+    "TokenIndex",
+    "is_antecedent",
+    "name_runs",
+    "parse_run",
+    "phrase_after",
+    "phrase_before",
+    "token_at",
+    "tokenize",
+    "with_text",
+]
+
 # How many earlier mentions a nominal or pronoun may reach back to.
 _LOOKBACK = 200
 # How far back (characters) "he"/"she" prefers the last speaker over other people.
 _SPEAKER_REACH = 1500
-
-
-class Token(NamedTuple):
-    """A word or punctuation mark with its span in the original text.
-
-    A NamedTuple, not a dataclass: a megabyte of text is ~200,000 tokens, and tuples are
-    several times cheaper to create.
-    """
-
-    text: str
-    start: int
-    end: int
-
-    @property
-    def lower(self) -> str:
-        """Lower-cased text without a possessive ending."""
-        return bare(self.text)
-
-    @property
-    def capitalised(self) -> bool:
-        """Starts with an upper-case letter (honorifics like "Mr." included)."""
-        return self.text[:1].isupper()
-
-
-def tokenize(text: str, start: int, end: int) -> list[Token]:
-    """Tokens of ``text[start:end]`` with original offsets."""
-    return [Token(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text, start, end)]
-
-
-class TokenIndex:
-    """The tokens of an article's spans (headline, paragraphs), tokenized once.
-
-    :meth:`between` returns the tokens inside any window by binary search, so the rules
-    that look at a clause around a quote or a verb never re-tokenize or scan the article.
-    """
-
-    def __init__(self, text: str, spans: Sequence[tuple[int, int]]) -> None:
-        self.tokens: list[Token] = []
-        for lo, hi in sorted(spans):
-            self.tokens.extend(tokenize(text, lo, hi))
-        self.starts = [t.start for t in self.tokens]
-        self._runs: dict[tuple[int, int], tuple[list[Token], list[tuple[int, int]]]] = {}
-
-    def runs(self, lo: int, hi: int) -> tuple[list[Token], list[tuple[int, int]]]:
-        """Tokens of [lo, hi) and their name runs; cached, as attribution and target
-        discovery both read the runs of every paragraph."""
-        key = (lo, hi)
-        if key not in self._runs:
-            tokens = self.between(lo, hi)
-            self._runs[key] = (tokens, name_runs(tokens))
-        return self._runs[key]
-
-    def between(self, lo: int, hi: int) -> list[Token]:
-        """Tokens that lie entirely within [lo, hi)."""
-        i = bisect.bisect_left(self.starts, lo)
-        j = bisect.bisect_left(self.starts, hi)
-        while j > i and self.tokens[j - 1].end > hi:
-            j -= 1
-        return self.tokens[i:j]
-
-
-def token_at(tokens: Sequence[Token], pos: int) -> int:
-    """Index of the first token of ``tokens`` (sorted) that starts at or after ``pos``."""
-    lo, hi = 0, len(tokens)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if tokens[mid].start < pos:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
-
-
-@dataclass(frozen=True)
-class Phrase:
-    """A parsed reference to a speaker or entity.
-
-    ``kind``: ``name`` (has name tokens), ``nominal`` (role or organisation word only) or
-    ``pronoun``. ``titles`` are role words, ``modifiers`` the other words of the role part
-    ("foreign", "kremlin"); ``org`` marks organisations.
-    """
-
-    start: int
-    end: int
-    text: str
-    kind: str
-    name: tuple[str, ...] = ()
-    titles: frozenset[str] = frozenset()
-    modifiers: frozenset[str] = frozenset()
-    gender: str | None = None
-    org: bool = False
-    role: str = ""
-
-
-def _is_name_token(tok: Token) -> bool:
-    return tok.capitalised and (tok.lower not in NOT_NAMES or _is_honorific(tok))
-
-
-def _is_honorific(tok: Token) -> bool:
-    return tok.text.rstrip(".").lower() in HONORIFICS and tok.text[:1].isupper()
-
-
-def _is_role_word(tok: Token) -> bool:
-    return tok.text[:1].isalpha() and (tok.lower in TITLE_WORDS or tok.lower in ORG_HEADS)
-
-
-class _Shape(NamedTuple):
-    """A parsed run without positions (so parses of repeated names can be cached)."""
-
-    kind: str
-    name: tuple[str, ...]
-    titles: frozenset[str]
-    modifiers: frozenset[str]
-    gender: str | None
-    org: bool
-    role: str
-
-
-def parse_run(tokens: Sequence[Token]) -> Phrase | None:
-    """Parse a run of name/role tokens ("Foreign Minister Ana Petrova") into a Phrase."""
-    if not tokens:
-        return None
-    shape = _parse_words(tuple(t.text for t in tokens))
-    return Phrase(
-        start=tokens[0].start,
-        end=tokens[-1].end,
-        text="",
-        kind=shape.kind,
-        name=shape.name,
-        titles=shape.titles,
-        modifiers=shape.modifiers,
-        gender=shape.gender,
-        org=shape.org,
-        role=shape.role,
-    )
-
-
-@functools.lru_cache(maxsize=16384)
-def _parse_words(words: tuple[str, ...]) -> _Shape:
-    gender: str | None = None
-    k0 = 0
-    while (
-        k0 < len(words) and words[k0][:1].isupper() and words[k0].rstrip(".").lower() in HONORIFICS
-    ):
-        gender = HONORIFICS[words[k0].rstrip(".").lower()] or gender
-        k0 += 1
-    rest = words[k0:]
-    lowers = [bare(w) for w in rest]
-    last_title = max((i for i, w in enumerate(lowers) if w in TITLE_WORDS), default=-1)
-    k = last_title + 1
-    # "President of (the Republic of) Azerbaijan Ilham Aliyev": skip the "of" complements.
-    while last_title >= 0 and k < len(rest) and lowers[k] == "of":
-        k += 1
-        if k < len(rest) and lowers[k] == "the":
-            k += 1
-        k += 1
-    k = min(k, len(rest))
-    titles = frozenset(w for w in lowers[:k] if w in TITLE_WORDS)
-    modifiers = {w for w in lowers[:k] if w not in TITLE_WORDS and w not in {"of", "the"}}
-    for title in titles:
-        gender = gender or ("female" if title in FEMALE_TITLES else None)
-        gender = gender or ("male" if title in MALE_TITLES else None)
-    if k < len(rest) and not any(w[:1].isupper() for w in rest[k:]):
-        # Only lower-case words ("the peacekeeping mission"): a description, not a name.
-        modifiers |= set(lowers[k:-1])
-        k = len(rest)
-    name, role = rest[k:], rest[:k]
-    org = bool(name) and (lowers[-1] in ORG_HEADS or all(w in GEO for w in lowers[k:]))
-    if not name and not titles and role and lowers[-1] in ORG_HEADS:
-        org = True
-    return _Shape(
-        kind="name" if name else "nominal",
-        name=name,
-        titles=titles,
-        modifiers=frozenset(modifiers),
-        gender=gender,
-        org=org or (not name and not titles),
-        role=" ".join(role) if titles else "",
-    )
-
-
-def with_text(phrase: Phrase, text: str) -> Phrase:
-    """``phrase`` with its ``text`` filled in from the article."""
-    return replace(phrase, text=text[phrase.start : phrase.end])
-
-
-def _run_left(tokens: Sequence[Token], i: int) -> int:
-    """Index of the first token of the name/role run that ends at ``tokens[i]``."""
-    j = i
-    while j >= 0:
-        tok = tokens[j]
-        # "of" / "of the" only inside a run: "President of the Republic of Azerbaijan".
-        inner_of = tok.lower == "of" and 0 < j < i and _is_name_token(tokens[j - 1])
-        inner_the = tok.lower == "the" and 0 < j < i and tokens[j - 1].lower == "of"
-        if not (_is_name_token(tok) or _is_role_word(tok) or inner_of or inner_the):
-            break
-        j -= 1
-    j += 1
-    while j <= i and tokens[j].lower in {"of", "the"}:
-        j += 1
-    return j
-
-
-def phrase_before(text: str, tokens: Sequence[Token], i: int) -> Phrase | None:
-    """The speaker phrase that ends at ``tokens[i]`` (the token before a speech verb)."""
-    if i < 0:
-        return None
-    tok = tokens[i]
-    if tok.text.lower() in PRONOUNS:
-        g = PRONOUNS[tok.text.lower()]
-        return Phrase(tok.start, tok.end, tok.text, "pronoun", gender=g)
-    # "the head of state" is the president ("the leader" matches any leader, see below).
-    head_of_state = [t.lower for t in tokens[max(0, i - 2) : i + 1]] == ["head", "of", "state"]
-    lead = _determiner_left(tokens, i - 3) if head_of_state else None
-    if lead is not None:
-        start = tokens[lead].start
-        president = frozenset({"president"})
-        return Phrase(start, tok.end, text[start : tok.end], "nominal", titles=president)
-    j = _run_left(tokens, i)
-    run = tokens[j : i + 1]
-    if run and any(_is_name_token(t) and not _is_honorific(t) for t in run):
-        of = next((k for k, t in enumerate(run) if t.lower == "of"), None)
-        if of is not None and not any(_is_role_word(t) for t in run[:of]):
-            return None  # "Critics of Aliyev said": the critics speak, not Aliyev
-        parsed = parse_run(run)
-        return with_text(parsed, text) if parsed is not None else None
-    if j <= i and _is_role_word(tok):
-        # Lower-case role: "the foreign minister", "a ministry spokesman".
-        lead = _determiner_left(tokens, i - 1)
-        if lead is not None and i - lead <= 4:
-            parsed = parse_run(tokens[lead + 1 : i + 1])
-            if parsed is not None:
-                org = parsed.org or not parsed.titles
-                start = tokens[lead].start
-                nominal = replace(parsed, start=start, kind="nominal", name=(), org=org)
-                return with_text(nominal, text)
-    return None
-
-
-def _determiner_left(tokens: Sequence[Token], i: int) -> int | None:
-    """Index of the determiner that opens a nominal ending after ``tokens[i]``."""
-    j = i
-    while j >= 0 and i - j < 4:
-        tok = tokens[j]
-        if tok.lower in _DETERMINERS or tok.text.endswith(("'s", "’s")):
-            return j
-        if not tok.text[:1].isalpha() or tok.lower in STOP_WORDS:
-            return None
-        j -= 1
-    return None
-
-
-def phrase_after(text: str, tokens: Sequence[Token], i: int) -> Phrase | None:
-    """The speaker phrase that starts at ``tokens[i]`` ("said Dmitry Peskov, the ...")."""
-    if i >= len(tokens):
-        return None
-    tok = tokens[i]
-    if tok.text.lower() in PRONOUNS:
-        return Phrase(tok.start, tok.end, tok.text, "pronoun", gender=PRONOUNS[tok.text.lower()])
-    start = i + 1 if tok.lower in _DETERMINERS else i
-    j = start
-    while j < len(tokens) and (
-        _is_name_token(tokens[j])
-        or _is_role_word(tokens[j])
-        or (tokens[j].lower == "of" and j + 1 < len(tokens) and _is_name_token(tokens[j + 1]))
-    ):
-        j += 1
-    if j == start:
-        return None
-    phrase = parse_run(tokens[start:j])
-    if phrase is None:
-        return None
-    titles, modifiers, role_text = set(phrase.titles), set(phrase.modifiers), phrase.role
-    # An appositive after a name adds roles: "said Dmitry Peskov, the Kremlin spokesman".
-    if phrase.kind == "name" and j + 1 < len(tokens) and tokens[j].text == ",":
-        k = j + 1
-        if tokens[k].lower in _DETERMINERS:
-            k += 1
-        run_end = k
-        while run_end < len(tokens) and run_end - k < 5 and tokens[run_end].text[:1].isalpha():
-            run_end += 1
-        role = parse_run(tokens[k:run_end])
-        if role is not None and role.titles:
-            titles |= role.titles
-            modifiers |= role.modifiers
-            role_text = role_text or role.role
-    widened = replace(
-        phrase,
-        start=tokens[i].start,
-        titles=frozenset(titles),
-        modifiers=frozenset(modifiers),
-        role=role_text,
-    )
-    return with_text(widened, text)
 
 
 @dataclass
@@ -377,13 +92,11 @@ class Entity:
             self.aliases.append(alias)
 
 
-def _clean_name(words: tuple[str, ...]) -> tuple[str, ...]:
-    out = list(words)
-    if out:
-        last = out[-1]
-        if last.endswith(("'s", "’s")):
-            out[-1] = last[:-2]
-    return tuple(out)
+# What a recorded mention is, for pronoun resolution: a speaker of a cue, the subject of a
+# sentence ("Lindgren, an epidemiologist, has run ..."), any other mention, a mention inside
+# a quote (never an antecedent of "he"), or an organisation speaking through an unnamed
+# spokesperson ("a spokeswoman for the police said ... she said").
+SPEAKER, SUBJECT, MENTION, QUOTED, PROXY = "speaker", "subject", "mention", "quoted", "proxy"
 
 
 class EntityRegistry:
@@ -392,7 +105,7 @@ class EntityRegistry:
     def __init__(self) -> None:
         self.entities: list[Entity] = []
         self._positions: list[int] = []
-        self._events: list[tuple[Entity, bool]] = []  # (entity, is a speaker mention)
+        self._events: list[tuple[Entity, str]] = []  # (entity, what the mention is)
         self._by_surname: dict[str, list[Entity]] = {}
         self._by_org: dict[tuple[str, ...], Entity] = {}
 
@@ -401,12 +114,12 @@ class EntityRegistry:
         found = self._by_surname.get(surname.lower())
         return found[-1] if found else None
 
-    def _record(self, pos: int, entity: Entity, speaker: bool) -> None:
+    def _record(self, pos: int, entity: Entity, role: str) -> None:
         k = bisect.bisect_right(self._positions, pos)
         self._positions.insert(k, pos)
-        self._events.insert(k, (entity, speaker))
+        self._events.insert(k, (entity, role))
 
-    def _recent(self, pos: int) -> list[tuple[int, Entity, bool]]:
+    def _recent(self, pos: int) -> list[tuple[int, Entity, str]]:
         k = bisect.bisect_left(self._positions, pos)
         lo = max(0, k - _LOOKBACK)
         return [(self._positions[n], *self._events[n]) for n in range(k - 1, lo - 1, -1)]
@@ -418,54 +131,85 @@ class EntityRegistry:
             self._by_org.setdefault(_org_key(tuple(name.split())), entity)
         return entity
 
-    def observe(self, phrase: Phrase, pos: int | None = None, speaker: bool = False) -> Entity:
-        """Resolve a name or nominal phrase (creating an entity if needed) and record it."""
+    def observe(
+        self, phrase: Phrase, pos: int | None = None, speaker: bool = False, role: str = ""
+    ) -> Entity:
+        """Resolve a name or nominal phrase (creating an entity if needed) and record it.
+
+        ``role`` says what the mention is (SUBJECT, MENTION, QUOTED); a speaker mention is
+        SPEAKER whatever ``role`` says.
+        """
         at = phrase.start if pos is None else pos
         entity = self._match(phrase, at)
+        named = _spokes_org_name(phrase) if entity is None else None
+        if named is not None:
+            # "A Skyreach spokesperson said": Skyreach speaks, though never introduced.
+            entity = self._by_org.get(_org_key(named)) or self._new(" ".join(named), "organization")
         if entity is None:
             if phrase.kind == "name":
-                entity = self._new(" ".join(_clean_name(phrase.name)), _kind(phrase))
+                entity = self._new(" ".join(clean_name(phrase.name)), _kind(phrase))
             else:
                 words = phrase.text.split()
-                if words and words[0].lower() in _DETERMINERS:
+                if words and words[0].lower() in DETERMINERS:
                     words = words[1:]
                 entity = self._new(" ".join(words) or phrase.text, _kind(phrase))
         self._learn(entity, phrase)
-        self._record(at, entity, speaker)
+        proxy = entity.kind == "organization" and bool(phrase.titles & SPOKES_TITLES)
+        kind = (PROXY if proxy else SPEAKER) if speaker else (role or MENTION)
+        self._record(at, entity, kind)
         return entity
 
     def resolve(
-        self, phrase: Phrase, pos: int | None = None, speaker: bool = True
+        self, phrase: Phrase, pos: int | None = None, speaker: bool = True, floor: int = -1
     ) -> Entity | None:
-        """Like :meth:`observe`, but pronouns resolve only to an earlier entity (or None)."""
+        """Like :meth:`observe`, but pronouns resolve only to an earlier entity (or None).
+
+        ``floor`` is where the pronoun's paragraph starts: a person who is the subject of a
+        sentence there, after the last speaker, is who "he"/"she" means.
+        """
         at = phrase.start if pos is None else pos
         if phrase.kind != "pronoun":
             return self.observe(phrase, at, speaker)
-        entity = self._pronoun(phrase, at)
+        entity = self._pronoun(phrase, at, floor)
         if entity is not None:
             entity.add_alias(phrase.text)
-            if entity.gender is None and phrase.gender in {"male", "female"}:
+            if (
+                entity.gender is None
+                and entity.kind == "person"
+                and phrase.gender in {"male", "female"}
+            ):
                 entity.gender = phrase.gender
-            self._record(at, entity, speaker)
+            self._record(at, entity, SPEAKER if speaker else MENTION)
         return entity
 
-    def _pronoun(self, phrase: Phrase, pos: int) -> Entity | None:
-        want = "organization" if phrase.gender == "plural" else "person"
-        recent = self._recent(pos)
+    def _pronoun(self, phrase: Phrase, pos: int, floor: int) -> Entity | None:
+        """he/she: in this paragraph the latest speaker or sentence subject of the right
+        gender; else the latest speaker within reach; else the latest person. Never an
+        organisation, except one that spoke through an unnamed spokesperson just before.
+        they/it: the latest organisation speaker, else organisation."""
+        plural = phrase.gender == "plural"
+        recent = [r for r in self._recent(pos) if r[2] != QUOTED]
 
-        def fits(e: Entity) -> bool:
-            if e.kind != want:
-                return False
-            return want == "organization" or e.gender in (None, phrase.gender)
+        def fits(e: Entity, role: str, at: int) -> bool:
+            if plural:
+                return e.kind == "organization"
+            if e.kind != "person":
+                return role == PROXY and at >= floor
+            return e.gender in (None, phrase.gender)
 
-        for at, entity, was_speaker in recent:
-            if was_speaker and pos - at <= _SPEAKER_REACH and fits(entity):
+        for at, entity, role in recent:
+            if at < floor:
+                break
+            if role in {SPEAKER, SUBJECT, PROXY} and fits(entity, role, at):
                 return entity
-        return next((e for _, e, _ in recent if fits(e)), None)
+        for at, entity, role in recent:
+            if role in {SPEAKER, PROXY} and pos - at <= _SPEAKER_REACH and fits(entity, role, at):
+                return entity
+        return next((e for at, e, role in recent if fits(e, role, at)), None)
 
     def _match(self, phrase: Phrase, pos: int) -> Entity | None:
         if phrase.kind == "name" and not phrase.org:
-            name = _clean_name(phrase.name)
+            name = name_core(clean_name(phrase.name))
             candidates = self._by_surname.get(name[-1].lower(), [])
             first = tuple(w.lower().rstrip(".") for w in name[:-1])
             for entity in reversed(candidates):
@@ -475,9 +219,18 @@ class EntityRegistry:
             return None
         if phrase.kind == "name":
             return self._by_org.get(_org_key(phrase.name))
-        for _, entity, _ in self._recent(pos):
+        recent = [(at, e) for at, e, role in self._recent(pos) if role != QUOTED]
+        for _, entity in recent:
             if _nominal_fits(phrase, entity):
                 return entity
+        if _speaks_for_org(phrase):
+            # "the company said", "the influential daily wrote", "a Skyreach spokesperson":
+            # the organisation named last (within reach), when no person holds the role.
+            for at, entity in recent:
+                if pos - at > _SPEAKER_REACH:
+                    break
+                if entity.kind == "organization" and _org_fits(phrase, entity):
+                    return entity
         return None
 
     def _learn(self, entity: Entity, phrase: Phrase) -> None:
@@ -486,15 +239,50 @@ class EntityRegistry:
             entity.roles.append(phrase.role)
         entity.titles |= phrase.titles
         entity.modifiers |= phrase.modifiers
-        entity.gender = entity.gender or phrase.gender
+        if entity.kind == "person":
+            entity.gender = entity.gender or phrase.gender
         if phrase.kind == "name" and entity.kind == "person":
-            name = _clean_name(phrase.name)
+            name = clean_name(phrase.name)
+            core = name_core(name)
             if entity.surname is None:
-                entity.surname = name[-1]
-                self._by_surname.setdefault(name[-1].lower(), []).append(entity)
-            if len(name) > 1 + len(entity.first):
-                entity.first = name[:-1]
+                entity.surname = core[-1]
+                self._by_surname.setdefault(core[-1].lower(), []).append(entity)
+            if len(core) > 1 + len(entity.first) or (
+                len(name) > len(core) and len(core) == 1 + len(entity.first)
+            ):
+                entity.first = core[:-1]
                 entity.name = " ".join(name)
+
+
+def _speaks_for_org(phrase: Phrase) -> bool:
+    """A nominal that can stand for an organisation: "the company", "a ministry spokesman"."""
+    if phrase.kind != "nominal":
+        return False
+    if phrase.titles:
+        return phrase.titles <= SPOKES_TITLES
+    return phrase.org
+
+
+def _spokes_org_name(phrase: Phrase) -> tuple[str, ...] | None:
+    """The capitalised organisation words of "a Skyreach spokesperson", if any."""
+    if phrase.kind != "nominal" or not phrase.titles or not phrase.titles <= SPOKES_TITLES:
+        return None
+    words = tuple(
+        clean_name((w,))[0]
+        for w in phrase.text.split()
+        if w[:1].isupper() and bare(w) not in NOT_NAMES and bare(w) not in SPOKES_TITLES
+    )
+    return words or None
+
+
+def _org_fits(phrase: Phrase, entity: Entity) -> bool:
+    """A spokesperson's modifiers, when given, must name the organisation ("Skyreach"); a
+    possessive names another owner ("the prosecutor's office" is not the last org)."""
+    if not phrase.titles:
+        return not re.search(r"\w['’]s?\s", phrase.text)
+    named = {bare(w) for w in entity.name.split()}
+    wanted = {m for m in phrase.modifiers if m not in {"a", "an", "the"}}
+    return not wanted or bool(wanted & named)
 
 
 def _kind(phrase: Phrase) -> str:
@@ -515,8 +303,9 @@ def _org_key(words: tuple[str, ...]) -> tuple[str, ...]:
 def _nominal_fits(phrase: Phrase, entity: Entity) -> bool:
     """Whether "the <modifiers> <role>" can refer to ``entity``."""
     if phrase.org or not phrase.titles:
-        head = phrase.text.split()[-1].lower() if phrase.text.split() else ""
-        return entity.kind == "organization" and bare(entity.name.split()[-1]) == bare(head)
+        head = bare(phrase.text.split()[-1]) if phrase.text.split() else ""
+        # "the ministry" is the "Ministry of Agriculture" as well as the "Energy Ministry".
+        return entity.kind == "organization" and head in {bare(w) for w in entity.name.split()}
     if entity.kind != "person":
         return False
     if "leader" in phrase.titles:
@@ -526,63 +315,3 @@ def _nominal_fits(phrase: Phrase, entity: Entity) -> bool:
         return False
     known = entity.titles | entity.modifiers
     return all(m in known or m in GEO for m in phrase.modifiers)
-
-
-def name_runs(tokens: Sequence[Token]) -> list[tuple[int, int]]:
-    """Token ranges [i, j) of capitalised runs: "Foreign Minister Ana Petrova",
-    "President of the Republic of Azerbaijan Ilham Aliyev", "Kremlin spokesman Dmitry Peskov".
-
-    Lower-case role words join a run only before a capitalised word; "of" / "of the" only
-    between capitalised words.
-    """
-    runs: list[tuple[int, int]] = []
-    n = len(tokens)
-
-    def joins(j: int, i: int) -> bool:
-        tok = tokens[j]
-        if _is_name_token(tok) and tok.text[:1].isalpha():
-            return True
-        nxt = tokens[j + 1] if j + 1 < n else None
-        if nxt is None or not _is_name_token(nxt):
-            return False
-        if tok.lower in TITLE_WORDS:
-            return True
-        if j == i:
-            return False
-        # "of" only after a role or an organisation: "President of Azerbaijan", "Ministry of
-        # Defence", but not "Critics of Aliyev" (a sentence-initial word, then a name).
-        if tok.lower == "of":
-            return any(t.lower in TITLE_WORDS or t.lower in ORG_HEADS for t in tokens[i:j])
-        return tok.lower == "the" and tokens[j - 1].lower == "of"
-
-    i = 0
-    while i < n:
-        first = tokens[i].text
-        # Fast path: most tokens are lower-case words that can neither start nor join a run.
-        if not first[:1].isupper() and bare(first) not in TITLE_WORDS:
-            i += 1
-            continue
-        j = i
-        while j < n and joins(j, i):
-            j += 1
-        if j > i:
-            runs.append((i, j))
-        i = max(j, i + 1)
-    return runs
-
-
-def is_antecedent(phrase: Phrase) -> bool:
-    """Whether a name phrase found anywhere is worth remembering for later references.
-
-    People introduced with a role or honorific, or by two or more name words; organisations
-    whose name ends in an organisation word. Lone capitalised words are left out: they are
-    too often sentence-initial common words or places.
-    """
-    if phrase.kind != "name":
-        return False
-    if phrase.org:
-        return phrase.name[-1].lower() not in GEO and len(phrase.name) + len(phrase.modifiers) > 1
-    named_geo = any(bare(w) in GEO for w in phrase.name)
-    return not named_geo and (
-        bool(phrase.titles) or phrase.gender is not None or len(phrase.name) > 1
-    )

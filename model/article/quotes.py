@@ -8,17 +8,21 @@ quote or not), carried from paragraph to paragraph:
 - news style for a quote that continues into the next paragraph leaves the closing mark off
   and reopens the next paragraph with an opening mark: when a paragraph ends inside a quote
   and the next one starts with the same opening mark, both parts belong to one quote;
-- a paragraph that ends inside a quote and is followed, with no blank line between, by a
-  line whose first mark closes, is a hard-wrapped line: the quote continues;
+- a paragraph that ends inside a quote and is followed by one whose first mark closes (a
+  hard-wrapped line, or a quote that runs on into the next paragraph without the reopening
+  mark, as in ``...the battlefield: "The activity ... / Other forces ... group."``): the
+  quote continues into it, so its content is not the author's;
 - otherwise the quote is unbalanced: it is closed at the paragraph end and reported
   (``closed=False``), so one missing mark never swallows the rest of the article;
 - ``“We welcome it,” he said, “and we hope ...”``: two quotes of one paragraph separated only
   by a short attribution clause are one quote with two parts;
-- quotes of fewer than ``min_words`` words that are not a sentence of their own ("scare
-  quotes" such as the so-called “mission”, epithets like called it “unacceptable”) are not
-  speech of their own: they stay in the sentence around them, which attribution reads as
-  reported speech or the author's text. A short full sentence (“This is unacceptable.”,
-  capitalised and ending in punctuation) is speech.
+- quotes of fewer than ``min_words`` words are speech when they are a sentence of their own
+  (“This is unacceptable.”, capitalised and ending in punctuation) or when a speech or
+  evaluative verb stands shortly before them in their sentence (called the plan
+  “illogical”, said it had been “difficult but honest”); otherwise ("scare quotes" such as
+  the so-called “mission”) they stay in the sentence around them;
+- titles are not speech, whatever their length: a quote whose words are all capitalised
+  (book and film titles: “The Salt Orchard,”) or all in capitals (“LOST AT SEA”).
 
 Single quotation marks are not scanned: in English news they are apostrophes or nested
 quotes inside a double-quoted quote, which belong to the outer quote's speaker anyway.
@@ -41,6 +45,13 @@ _OPEN_CONTEXT = " \t([{—–-/:"
 # The longest clause between two quote parts that can be an interrupting attribution.
 _MAX_INTERRUPTION = 80
 _WORD = re.compile(r"\w+")
+_MAX_TITLE_WORDS = 8
+_TITLE_MINOR = frozenset(
+    ["a", "an", "the", "of", "and", "or", "in", "on", "at", "to", "for", "with", "from", "by"]
+)
+# How far before a short quote its cue verb may stand ("called the plan “...”").
+_SHORT_CUE_CHARS = 120
+_MAX_SHORT_CUE_GAP = 8
 
 
 @dataclass(frozen=True)
@@ -167,7 +178,7 @@ class _Scanner:
                 # opening with another kind is a new quote after a lost closing mark.
                 self._open(first, nxt.start)
                 return nxt.start
-            if not nxt.blank_before and self._first_mark_closes(nxt):
+            if self._first_mark_closes(nxt):
                 self.open_mark, self.content_start = None, nxt.start  # hard-wrapped line
                 return -1
         if self.open_mark is not None:
@@ -197,11 +208,15 @@ def _merge_interrupted(text: str, quotes: list[Quote]) -> list[Quote]:
             if (
                 last.close_mark is not None
                 and first.open_mark is not None
+                # "“A,” he said, “B.”": a sentence-final part ("illogical.") ends the quote.
+                and text[last.end - 1] not in ".!?"
                 and last.paragraph == first.paragraph
                 and first.open_mark - last.close_mark <= _MAX_INTERRUPTION
             ):
                 gap = text[last.close_mark + 1 : first.open_mark]
-                if VERB_RE.search(gap) and not re.search(r"[.!?]", gap):
+                # The clause between is an attribution set off by punctuation: ", he said, ".
+                clause = gap.strip().endswith((",", ":", "—", "–"))
+                if clause and VERB_RE.search(gap) and not re.search(r"[.!?]", gap):
                     merged[-1] = Quote(prev.parts + quote.parts, prev.closed and quote.closed)
                     continue
         merged.append(quote)
@@ -217,8 +232,35 @@ def find_quotes(text: str, paragraphs: Sequence[Paragraph], min_words: int = 4) 
 
 
 def _is_speech(text: str, quote: Quote, min_words: int) -> bool:
-    """Long enough to be speech, or a short sentence of its own (not a scare quote)."""
-    if sum(len(_WORD.findall(text, p.start, p.end)) for p in quote.parts) >= min_words:
+    """Speech, not a title or a scare quote (see the module docstring)."""
+    words = [w for p in quote.parts for w in _WORD.findall(text, p.start, p.end)]
+    if _is_title(words):
+        return False
+    if len(words) >= min_words:
         return True
     first, last = quote.parts[0], quote.parts[-1]
-    return text[first.start].isupper() and text[last.end - 1] in ".!?,"
+    if text[first.start].isupper() and text[last.end - 1] in ".!?,":
+        return True
+    return first.open_mark is not None and _verb_before(text, first.open_mark)
+
+
+def _is_title(words: Sequence[str]) -> bool:
+    """All capitalised ("The Salt Orchard") or all capitals ("LOST AT SEA"), 2-8 words."""
+    if not 2 <= len(words) <= _MAX_TITLE_WORDS:
+        return False
+    if all(w.isupper() for w in words if w.isalpha()) and any(len(w) > 1 for w in words):
+        return True
+    return all(w[:1].isupper() or w in _TITLE_MINOR for w in words) and words[0][:1].isupper()
+
+
+def _verb_before(text: str, open_mark: int) -> bool:
+    """A cue verb within a few words before ``open_mark``, in the same sentence and with
+    no other quotation mark between: called the plan “illogical”."""
+    lo = max(0, open_mark - _SHORT_CUE_CHARS)
+    window = text[lo:open_mark]
+    cut = max(window.rfind(c) for c in '.!?\n“”«»"')
+    window = window[cut + 1 :]
+    verbs = list(VERB_RE.finditer(window))
+    if not verbs:
+        return False
+    return len(_WORD.findall(window, verbs[-1].end())) <= _MAX_SHORT_CUE_GAP

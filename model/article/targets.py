@@ -29,9 +29,16 @@ head. Grouping, in order:
    same ("the agreement" -> "the visa facilitation agreement");
 4. a bare generic head ("the mission") joins the one group whose members share that head.
 
-Automatic targets are groups with at least ``min_mentions`` mentions (headline included,
-at least one in the body), excluding groups made only of words a stance is never about
-("the press conference", "the same time"); at most ``max_targets``, most mentioned first.
+Automatic targets are concrete groups with at least ``min_mentions`` mentions (headline
+included, at least one in the body), most mentioned first, then named entities mentioned
+once inside what a speaker said (``single``: analyze.py keeps one only when a speaker takes
+a clear, non-neutral stance toward it, e.g. the "Joint Monitoring Center" praised once in a
+quote); at most ``max_targets``. Concrete means what a reader would name as a target: a
+named entity (person, organisation, country, "Joint Monitoring Center"), or a noun phrase
+whose head is a concrete thing (lexicon.CONCRETE_HEADS: forces, missions, agreements, laws,
+institutions, places, projects: "Russian peacekeepers", "the visa facilitation agreement");
+abstract heads ("activity", "goal", "position") and groups made only of words a stance is
+never about ("the press conference", "the same time") are not targets.
 A caller's target gets its literal mentions (model.text.find_mentions) plus the mentions of
 the discovered group with a matching key, so "Russian peacekeepers" also finds "the
 peacekeeping mission". Mentions inside attribution cues ("Mr. Aliyev said") do not count.
@@ -54,11 +61,13 @@ from typing import NamedTuple
 from model.article.cleaning import CleanedArticle
 from model.article.entities import EntityRegistry, Token, TokenIndex, parse_run
 from model.article.lexicon import (
+    CONCRETE_HEADS,
     DEMONYMS,
     GENERIC_HEADS,
     GEO,
     NON_TARGETS,
     ORG_HEADS,
+    ORG_NOUNS,
     STATE_HEADS,
     STOP_WORDS,
     VERB_RE,
@@ -115,6 +124,9 @@ class TargetGroup:
     source: str = "auto"
     headline_mentions: int = 0
     person: str | None = None  # the person's full name when the target is a person
+    # A named entity mentioned once, inside someone's speech: kept as a target only when a
+    # speaker takes a clear (not neutral) stance toward it (analyze.py decides).
+    single: bool = False
 
 
 def phrase_key(tokens: Sequence[str], registry: EntityRegistry | None = None) -> PhraseKey:
@@ -390,28 +402,59 @@ def _is_salient(members: Sequence[Candidate]) -> bool:
     return any(not (m.key.raw <= NON_TARGETS) for m in members)
 
 
+_NAME_GLUE = frozenset({"of", "the", "and", "for"})
+
+
+def _is_named(members: Sequence[Candidate]) -> bool:
+    """A person, or a group with a capitalised name ("Joint Monitoring Center", "OSCE")."""
+    if members[0].key.person is not None:
+        return True
+    return any(all(w[:1].isupper() or w in _NAME_GLUE for w in m.surface.split()) for m in members)
+
+
+def _is_concrete(members: Sequence[Candidate]) -> bool:
+    """Something a reader would name as a target: a named entity, a country, or a noun
+    phrase whose head is a concrete thing (lexicon.CONCRETE_HEADS, organisation words);
+    not an abstract head such as "activity" or "goal"."""
+    if _is_named(members) or (members[0].key.geo and not members[0].key.core):
+        return True
+    heads = {bare(m.surface.split()[-1]) for m in members if m.surface.split()}
+    return any(h in CONCRETE_HEADS or h in ORG_NOUNS for h in heads)
+
+
 def auto_targets(
     article: CleanedArticle,
     candidates: Sequence[Candidate],
     min_mentions: int = 2,
     max_targets: int = 10,
+    spoken: Sequence[Span] = (),
 ) -> list[TargetGroup]:
-    """Salient groups as targets, most mentioned first (ties: first mention first)."""
+    """Salient, concrete groups as targets, most mentioned first (ties: first mention
+    first); then named entities mentioned once inside ``spoken`` spans (what speakers said),
+    marked ``single`` so the caller can keep only those a speaker takes a stance on."""
     body = Areas([(p.start, p.end) for p in article.paragraphs])
+    voiced = Areas(spoken)
     ranked: list[tuple[int, int, TargetGroup]] = []
+    singles: list[tuple[int, int, TargetGroup]] = []
     for members in group(candidates).groups.values():
         in_body = [m for m in members if body.covers((m.start, m.end))]
-        if not in_body or len(members) < min_mentions or not _is_salient(members):
+        if not in_body or not _is_salient(members) or not _is_concrete(members):
+            continue
+        many = len(members) >= min_mentions
+        said = any(voiced.covers((m.start, m.end)) for m in in_body) and _is_named(members)
+        if not many and not said:
             continue
         target = TargetGroup(name=_display(members), source="auto", person=members[0].key.person)
         target.mentions = sorted((m.start, m.end) for m in in_body)
         target.headline_mentions = len(members) - len(in_body)
+        target.single = not many
         for m in members:
             if m.surface not in target.aliases:
                 target.aliases.append(m.surface)
-        ranked.append((-len(members), in_body[0].start, target))
+        (ranked if many else singles).append((-len(members), in_body[0].start, target))
     ranked.sort(key=lambda r: (r[0], r[1]))
-    return [t for _, _, t in ranked[:max_targets]]
+    singles.sort(key=lambda r: r[1])
+    return [t for _, _, t in (ranked + singles)[:max_targets]]
 
 
 def caller_targets(

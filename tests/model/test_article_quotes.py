@@ -106,12 +106,16 @@ def test_interrupted_quote_is_one_quote_of_two_parts() -> None:
 
 
 def test_scare_quotes_are_not_speech_but_short_sentences_are() -> None:
+    # "was called “unacceptable”": a short phrase under a cue verb is speech (issue 12).
     text = (
         "The so-called “peacekeeping mission” was called “unacceptable” by critics. "
         "“This is unacceptable.” The end."
     )
     scan = _scan(text)
-    assert [_parts(text, q) for q in scan.quotes] == [["This is unacceptable."]]
+    assert [_parts(text, q) for q in scan.quotes] == [
+        ["unacceptable"],
+        ["This is unacceptable."],
+    ]
 
 
 def test_guillemets_and_low_opening_marks() -> None:
@@ -127,3 +131,65 @@ def test_only_marks_never_crash() -> None:
     text = '"' * 101
     scan = _scan(text)
     assert scan.quotes == []  # no words inside any pair
+
+
+# --------------------------------------------------------------------------- issue 12
+
+
+def test_a_quote_runs_on_into_the_next_paragraph_without_a_reopening_mark() -> None:
+    # The seed article's shape: opened after "the battlefield:", closed a paragraph later.
+    text = (
+        "The president spoke on Tuesday.\n\n"
+        'He then turned to the battlefield: "The activity of foreign soldiers is '
+        "regulated.\n\n"
+        'Other foreign forces are not a subject of discussion."\n\n'
+        "The talks ended."
+    )
+    scan = _scan(text)
+    assert [_parts(text, q) for q in scan.quotes] == [
+        [
+            "The activity of foreign soldiers is regulated.",
+            "Other foreign forces are not a subject of discussion.",
+        ]
+    ]
+    assert scan.quotes[0].closed
+    assert scan.unclosed == [] and scan.stray == []
+
+
+def test_a_lost_closing_mark_still_ends_at_the_paragraph_when_the_next_one_opens() -> None:
+    text = 'He said: "We will win this fight.\n\nThe mayor called it "a good day" for all.'
+    scan = _scan(text)
+    assert [_parts(text, q) for q in scan.quotes] == [
+        ["We will win this fight."],
+        ["a good day"],
+    ]
+    assert scan.unclosed == [text.index('"')]
+
+
+def test_short_phrases_under_a_speech_verb_are_speech() -> None:
+    text = (
+        'She called the plan "illogical." He said the process had been "difficult but '
+        'honest," and the board described it as "fair."'
+    )
+    assert [_parts(text, q) for q in _scan(text).quotes] == [
+        ["illogical."],
+        ["difficult but honest,"],
+        ["fair."],
+    ]
+
+
+def test_scare_quotes_and_titles_are_not_speech() -> None:
+    text = (
+        'The so-called "mission" ended. Her novel, "The Salt Orchard," follows a family. '
+        'The review ran as "LOST AT SEA." The film "Winter Harbour of the North" won. '
+        'The agency rated her "well qualified".'
+    )
+    assert _scan(text).quotes == []
+
+
+def test_an_interrupted_quote_is_not_merged_across_a_sentence_end() -> None:
+    text = 'Jane Doe called it "illogical." Owen Marsh called the film "a beautiful mess."'
+    assert [_parts(text, q) for q in _scan(text).quotes] == [
+        ["illogical."],
+        ["a beautiful mess."],
+    ]

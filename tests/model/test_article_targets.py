@@ -159,3 +159,35 @@ def test_caller_target_absent_from_text_has_no_mentions() -> None:
     article, found, cues, candidates = _setup("The talks in Geneva ended without a deal.")
     (target,) = caller_targets(article, ["NATO"], candidates, found.registry, cues)
     assert target.mentions == []
+
+
+# --------------------------------------------------------------------------- issue 12
+
+
+def test_auto_targets_are_concrete_things_not_abstract_heads() -> None:
+    text = (
+        "Talks in the valley\n"
+        "The activity of the soldiers worried everyone. Our goal is calm, and the goal is "
+        "near.\n"
+        "The activity continued near the bridge. The bridge was closed.\n"
+        "The ceasefire is fragile. Nobody trusts the ceasefire. The bridge stays shut."
+    )
+    article, _, _, candidates = _setup(text)
+    targets = auto_targets(article, candidates, min_mentions=2)
+    assert [(t.name, len(t.mentions)) for t in targets] == [("bridge", 3), ("ceasefire", 2)]
+
+
+def test_a_named_entity_said_once_is_a_single_target() -> None:
+    text = (
+        "Minister travels north\n"
+        'Defence Minister Arvo Talvik visited the border. "The Joint Observation Post in '
+        'Dalmen records every violation," Talvik said. The minister left at noon.'
+    )
+    article, found, _, candidates = _setup(text)
+    spoken = [(u.start, u.end) for u in found.units if u.speaker is not None]
+    assert auto_targets(article, candidates, min_mentions=2) == []
+    targets = auto_targets(article, candidates, min_mentions=2, spoken=spoken)
+    assert [(t.name, t.single) for t in targets] == [
+        ("Joint Observation Post", True),
+        ("Dalmen", True),
+    ]

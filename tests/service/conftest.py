@@ -1,86 +1,49 @@
-"""Fixtures shared by the archive-scoring tests: one untrained tiny model per session."""
+"""Fixtures shared by the service tests: a real `bentoml serve` on a free local port."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from service.scoring import LocalEngine
 
+class LiveServer:
+    """`bentoml serve service.service:StanceService` in a subprocess on a free 127.0.0.1 port."""
 
-@pytest.fixture(scope="session")
-def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An untrained MiniLM classifier saved to a folder (plumbing tests need no skill)."""
-    from model import StanceClassifier, StanceConfig
-
-    folder = tmp_path_factory.mktemp("scoring") / "model"
-    StanceClassifier.from_base(StanceConfig(max_length=64)).save(folder)
-    return folder
-
-
-@pytest.fixture(scope="session")
-def engine(model_dir: Path) -> LocalEngine:
-    """The local scoring engine on ``model_dir`` (small batches to exercise chunking)."""
-    return LocalEngine.load(model_dir, str(model_dir), batch_size=8)
-
-
-class Recording:
-    """Wraps an engine: remembers which records it scored; can crash at a record index."""
-
-    def __init__(self, inner: Any, crash_at: int | None = None) -> None:
-        self.inner = inner
-        self.scorer = inner.scorer
-        self.labels = inner.labels
-        self.crash_at = crash_at
-        self.seen: list[int] = []
-
-    def score(self, records: Any) -> Any:
-        indices = [r.index for r in records]
-        if self.crash_at is not None and any(i >= self.crash_at for i in indices):
-            raise RuntimeError("simulated crash")
-        self.seen.extend(indices)
-        return self.inner.score(records)
-
-    def close(self) -> None:
-        pass
-
-
-@pytest.fixture()
-def recording() -> type[Recording]:
-    """The Recording engine wrapper (shared by the scoring test modules)."""
-    return Recording
-
-
-class Served:
-    """A `bentoml serve service.service:StanceService` subprocess on 127.0.0.1 (free port)."""
-
-    def __init__(self, env: dict[str, str], log: Path) -> None:
+    def __init__(self, env_extra: dict[str, str], log: Path) -> None:
         import os
         import socket
         import subprocess
         import sys
 
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = int(s.getsockname()[1])
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
         self.url = f"http://127.0.0.1:{port}"
         self.log = log
-        root = Path(__file__).resolve().parents[2]
-        self.proc = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "bentoml", "serve", "service.service:StanceService"),
-                *("--host", "127.0.0.1", "--port", str(port)),
-            ],
-            cwd=root,
-            env={**os.environ, **env, "BENTOML_DO_NOT_TRACK": "true"},
-            stdout=log.open("wb"),
-            stderr=subprocess.STDOUT,
-        )
+        env = {**os.environ, **env_extra, "BENTOML_DO_NOT_TRACK": "true"}
+        with log.open("wb") as handle:
+            self.proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "bentoml",
+                    "serve",
+                    "service.service:StanceService",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                ],
+                cwd=Path(__file__).resolve().parents[2],
+                env=env,
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+            )
 
     def wait_ready(self, timeout: float = 180) -> None:
-        """Until /readyz answers 200 (RuntimeError with the log's tail otherwise)."""
+        """Poll /readyz until 200; fail with the server log when it exits or times out."""
         import time
 
         import httpx
@@ -108,14 +71,20 @@ class Served:
             self.proc.kill()
 
 
+@pytest.fixture()
+def live_server() -> type[LiveServer]:
+    """The LiveServer class (start one per test or per module)."""
+    return LiveServer
+
+
 @pytest.fixture(scope="session")
-def served_tiny(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
+def served_tiny(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """A live server on the untrained tiny model (schema and contract tests need no skill)."""
     from model import StanceClassifier
     from training.registry import register
 
     tag = register(StanceClassifier.load(model_dir), {})
-    server = Served({"STANCE_MODEL_TAG": tag}, tmp_path_factory.mktemp("served") / "server.log")
+    server = LiveServer({"STANCE_MODEL_TAG": tag}, tmp_path_factory.mktemp("served") / "log")
     try:
         server.wait_ready()
         yield server

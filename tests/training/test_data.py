@@ -13,8 +13,8 @@ import pytest
 
 from model.config import DEFAULT_LABELS
 from model.types import StanceQuery
+from records.columns import ColumnMap
 from training.data import (
-    ColumnMap,
     DataError,
     LoadReport,
     StanceExample,
@@ -405,8 +405,8 @@ def test_non_utf8_jsonl_is_a_per_record_error_and_loads_with_encoding(tmp_path: 
     with pytest.raises(DataError) as info:
         load_examples(path)
     assert str(info.value) == (
-        f"{path}: 1 bad record(s):\n  {path}:1: bytes not valid utf-8 at column 14 "
-        "(pass --encoding, e.g. --encoding cp1252 for SemEval-2016 files)\n"
+        f"{path}: 1 bad record(s):\n  {path}:1: bytes not valid utf-8 at byte 14 "
+        "(pass --encoding, e.g. --encoding cp1252)\n"
         "Fix them, or pass --skip-bad to skip them."
     )
     (example,) = load_examples(path, encoding="cp1252").examples
@@ -421,7 +421,7 @@ def test_cp1252_newsmtsc_is_detected_and_loads_with_encoding(tmp_path: Path) -> 
     path = _write_jsonl(tmp_path / "cp.jsonl", [record], encoding="cp1252")
     assert detect_format(path) == "newsmtsc"
     assert detect_format(path, "cp1252") == "newsmtsc"
-    with pytest.raises(DataError, match=r":1: bytes not valid utf-8 at column 52 "):
+    with pytest.raises(DataError, match=r":1: bytes not valid utf-8 at byte 52 "):
         load_examples(path)
     (example,) = load_examples(path, encoding="cp1252").examples
     assert example.query.text.startswith("“Again?” asked José. The ministry")
@@ -497,8 +497,8 @@ def test_csv_wrong_number_of_fields(tmp_path: Path) -> None:
         load_examples(path)
     assert str(info.value) == (
         f"{path}: 2 bad record(s):\n"
-        f"  {path}:3: expected 4 fields, found 3\n"
-        f"  {path}:4: expected 4 fields, found 5\n"
+        f"  {path}:3: expected 4 fields (as the header), found 3\n"
+        f"  {path}:4: expected 4 fields (as the header), found 5\n"
         "Fix them, or pass --skip-bad to skip them."
     )
     report = load_examples(path, allow_bad=True)
@@ -541,8 +541,8 @@ def test_cp1252_semeval_csv_fails_under_utf8_per_record(tmp_path: Path) -> None:
         load_examples(path, columns=SEMEVAL_COLUMNS)
     assert str(info.value) == (
         f"{path}: 1 bad record(s):\n"
-        f"  {path}:2: bytes not valid utf-8 (pass --encoding, e.g. --encoding cp1252 "
-        "for SemEval-2016 files)\n"
+        f"  {path}:2: column 'Tweet': bytes not valid utf-8 (pass --encoding, e.g. --encoding "
+        "cp1252)\n"
         "Fix them, or pass --skip-bad to skip them."
     )
     # Only the record with non-ASCII bytes is bad; the others load when skipping.

@@ -1,0 +1,5 @@
+"""``python -m cli``: the `stance` command."""
+
+from cli.app import main
+
+main()

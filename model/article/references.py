@@ -1,0 +1,175 @@
+"""Where a target is referred to, also indirectly: "the line", "the pact", "it".
+
+A speaker who says "it", "the line" or "that decision" about a target named earlier is
+talking about that target. Rules, one pass over the text each (linear):
+
+- literal mentions: the caller's, or found by string matching (model.text.find_mentions);
+  for a multi-word name also its last word once the name occurred ("the Games" after "the
+  Winter Games");
+- short names: a determiner ("the", "this", "that", "its", "their"), up to three lower-case
+  modifiers and the target's head noun or a synonym of it ("the line" and "the new line"
+  for "high-speed rail line"; "the pact" for "fisheries agreement"). The head is the word
+  before the target's first preposition, else its last word ("closure of the ward" ->
+  closure); names (capitalised heads) have none;
+- indirect references, only inside the given *scopes* (a speaker's statements) that hold
+  no other reference and start after the target's first one: the first generic noun phrase
+  ("that decision", "the move", "the plan") or non-expletive "it" (also "they" for a plural
+  target; never "it is time", "it said").
+
+Limits: "it" may refer to something else named in between; a synonym list is short and
+closed; a gerund target ("merging the schools") has no short name ("the merger").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from model.article.lexicon import STOP_WORDS, VERB_RE, words
+from model.article.spans import Areas
+from model.text import find_mentions
+from model.types import Span
+
+# Nouns a speaker uses for "the thing just named": "that decision", "the move".
+_GENERIC_REF = re.compile(
+    r"(?<!\w)(?:that|this|the)\s+(?:decision|move|step|plan|scheme|measure|policy|proposal|"
+    r"idea|project|deal|change|reform|ruling|initiative|programme|program)(?!\w)",
+    re.IGNORECASE,
+)
+_IT = re.compile(r"(?<!\w)it(?!\w)", re.IGNORECASE)
+_IT_OR_THEY = re.compile(r"(?<!\w)(?:it|they|them)(?!\w)", re.IGNORECASE)
+# "it" that refers to nothing: "it is time", "it is clear that", "it seems".
+_EXPLETIVE = re.compile(
+    r"\s+(?:is|was|will\s+be|would\s+be)\s+(?:not\s+)?(?:time|clear|likely|unlikely|possible|"
+    r"impossible|important|necessary|hard|difficult|easy|true|too|vital|essential|unclear)\b"
+    r"|\s+(?:seems|seemed|appears|appeared|remains\s+to|takes|took)\b",
+    re.IGNORECASE,
+)
+# Head nouns that name the same kind of thing ("the pact" for "the fisheries agreement").
+_SYNONYM_SETS = (
+    words("pact deal agreement accord treaty"),
+    words("ruling decision verdict judgment judgement"),
+    words("plan scheme programme program project proposal initiative"),
+    words("law bill act legislation"),
+    words("tax levy charge duty"),
+    words("ban prohibition"),
+    words("merger takeover deal"),
+    words("line railway rail route link"),
+)
+_SHORT_NAME_DETERMINERS = words("the this that its their")
+_SHORT_NAME_REACH = 80  # characters before a head searched for its determiner
+_TOKEN = re.compile(r"[^\W\d_][\w'’-]*|[^\w\s]")
+_PREPOSITIONS = words("of on for to with in at from by against over about between")
+
+
+def target_head(target: str) -> str | None:
+    """The head noun of a target phrase: the word before its first preposition, else its
+    last word ("closure of the ward" -> closure, "high-speed rail line" -> line); None for a
+    name (capitalised) or a short function word."""
+    ws: list[str] = re.findall(r"[\w'’-]+", target)
+    for i, w in enumerate(ws):
+        if i > 0 and w.lower() in _PREPOSITIONS:
+            ws = ws[:i]
+            break
+    if not ws:
+        return None
+    head = ws[-1]
+    if head[:1].isupper() or len(head) < 3 or not head.isalpha():
+        return None
+    return head.lower()
+
+
+def _heads(head: str) -> list[str]:
+    out = {head}
+    for group in _SYNONYM_SETS:
+        if head in group:
+            out |= group
+    return sorted(out)
+
+
+def target_references(
+    text: str,
+    target: str,
+    mentions: Sequence[Span] | None = None,
+    scopes: Sequence[Span] = (),
+) -> list[Span]:
+    """Where ``target`` is referred to (rule 4 of the module docstring), sorted.
+
+    ``mentions``: the caller's literal mentions (None: found by string matching).
+    ``scopes``: statement spans in which an indirect reference ("it", "that decision") is
+    looked for when they hold no other reference and start after the target's first one.
+    """
+    explicit = sorted(mentions) if mentions is not None else find_mentions(text, target)
+    words_ = target.split()
+    if explicit and len(words_) > 1 and words_[-1][:1].isupper() and len(words_[-1]) >= 3:
+        # "the Games" after "the Winter Games": the last word of a name, once it was named.
+        explicit = sorted({*explicit, *find_mentions(text, words_[-1])})
+        explicit = [s for i, s in enumerate(explicit) if i == 0 or s[0] >= explicit[i - 1][1]]
+    found = Areas(explicit)
+    refs = list(explicit)
+    head = target_head(target)
+    if head is not None:
+        pattern = re.compile(
+            r"(?<!\w)(?:" + "|".join(re.escape(h) for h in _heads(head)) + r")(?!\w)", re.I
+        )
+        for match in pattern.finditer(text):
+            start = _short_name_start(text, match.start())
+            if start is not None and not found.overlapping(start, match.end()):
+                refs.append((start, match.end()))
+    refs.sort()
+    if not refs:
+        return []
+    first = refs[0][0]
+    taken = Areas(refs)
+    for lo, hi in scopes:
+        if lo < first or taken.overlapping(lo, hi):
+            continue
+        plural = head is not None and _plural(head) and not target.split()[0].endswith("ing")
+        indirect = _indirect(text, lo, hi, plural=plural)
+        if indirect is not None:
+            refs.append(indirect)
+    return sorted(refs)
+
+
+def _short_name_start(text: str, head_start: int) -> int | None:
+    """Where the short name ending in the head at ``head_start`` begins: at its determiner,
+    with at most three lower-case content words between ("the new line"); None when the
+    head has no determiner ("said the runway" is not a modifier of it)."""
+    before = text[max(0, head_start - _SHORT_NAME_REACH) : head_start]
+    offset = head_start - len(before)
+    tokens = list(_TOKEN.finditer(before))
+    for k in range(len(tokens) - 1, max(-1, len(tokens) - 5), -1):
+        word = tokens[k].group()
+        if word.lower() in _SHORT_NAME_DETERMINERS:
+            return offset + tokens[k].start()
+        modifiers = len(tokens) - 1 - k
+        if (
+            modifiers >= 3
+            or not word[:1].islower()
+            or word in STOP_WORDS
+            or VERB_RE.fullmatch(word)
+        ):
+            return None
+    return None
+
+
+def _plural(head: str) -> bool:
+    return head.endswith("s") and not head.endswith(("ss", "us", "is"))
+
+
+def _indirect(text: str, lo: int, hi: int, plural: bool = False) -> Span | None:
+    """The first "that decision" or non-expletive "it" (also "they" for a plural target)
+    in text[lo:hi], if any."""
+    generic = _GENERIC_REF.search(text, lo, hi)
+    pronoun = None
+    for match in (_IT_OR_THEY if plural else _IT).finditer(text, lo, hi):
+        rest = text[match.end() : min(hi, match.end() + 40)]
+        if _EXPLETIVE.match(rest) or (VERB_RE.match(rest.lstrip()) and rest[:1] == " "):
+            continue
+        pronoun = match
+        break
+    candidates = [m for m in (generic, pronoun) if m is not None]
+    if not candidates:
+        return None
+    best = min(candidates, key=lambda m: m.start())
+    return best.span()
