@@ -27,9 +27,10 @@ class ArgsError(ValueError):
 class TrainingArgs:
     """How to fine-tune. Validated at construction; saved with the trained model.
 
-    ``max_steps`` > 0 overrides ``epochs``. Early stopping watches dev macro-F1 every
-    ``eval_every`` steps (0 = once per epoch) and stops after ``patience`` evaluations
-    without improvement; the best checkpoint is what gets kept. ``export_onnx`` exports the
+    ``max_steps`` > 0 overrides ``epochs``. Early stopping watches dev macro-F1 (over the
+    model's labels that occur in dev; see training/metrics.py) every ``eval_every`` steps
+    (0 = once per epoch) and stops after ``patience`` evaluations without improvement;
+    the best checkpoint is what gets kept. ``export_onnx`` exports the
     trained model's ONNX backends (fp32 and int8, verified against torch) into the saved
     folder and the store entry.
     """
