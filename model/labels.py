@@ -166,7 +166,7 @@ def read_labels(
     if numbers:
         example = ",".join(f"{v}=NAME" for v in sorted(numbers, key=float))
         fix = (
-            "add them to --label-map"
+            "add them to the map (--label-map, or label_map in the [data] table)"
             if label_map
             else "say what each number means with --label-map (or label_map in the [data] "
             f"table), e.g. --label-map '{example}'"

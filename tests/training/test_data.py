@@ -784,7 +784,7 @@ def test_numbers_the_map_does_not_cover_are_refused(tmp_path: Path) -> None:
     assert str(info.value) == (
         f"{path}: label values are numbers, whose meaning differs between datasets (VAST: "
         "0 = con; TweetEval: 0 = none), so they are not guessed: '3' (1 record), "
-        "'3.0' (1 record); add them to --label-map"
+        "'3.0' (1 record); add them to the map (--label-map, or label_map in the [data] table)"
     )
     # Map keys match numerically: '1.0' and 1 both meet the key '1'.
     assert _read(path, label_map={"0": "negative", "1": "positive", "3.0": "neutral"}) == [
