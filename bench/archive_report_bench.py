@@ -210,11 +210,11 @@ def main() -> None:
     if "jsonl" in paths:
         wall, rss, _ = run_measured([sys.executable, "-c", BASELINE, str(paths["jsonl"])])
         print(f"{'baseline: json.loads + Counter (jsonl)':44s} {wall:8.1f} {rss:13.0f}")
-    wall, rss, _ = run_measured([sys.executable, "-m", "training.cli", "--help"])
+    wall, rss, _ = run_measured([sys.executable, "-m", "cli", "--help"])
     print(f"{'reference: stance --help (imports only)':44s} {wall:8.1f} {rss:13.0f}")
     for fmt, path in paths.items():
         html = out_dir / f"report-{fmt}.html"
-        cmd = [sys.executable, "-m", "training.cli", "report", str(path), str(html)]
+        cmd = [sys.executable, "-m", "cli", "report", str(path), str(html)]
         cmd += ["--by", "target", "--time-field", "date", "--freq", "M"]
         wall, rss, last = run_measured(cmd)
         print(f"{'stance report (' + fmt + ')':44s} {wall:8.1f} {rss:13.0f}   {last}")

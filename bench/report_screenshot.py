@@ -35,7 +35,7 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="stance-report-shot-"))
     scored = write_archive(folder, opts.rows, ["parquet"])["parquet"]
     html = opts.html or folder / "report.html"
-    cmd = [sys.executable, "-m", "training.cli", "report", str(scored), str(html)]
+    cmd = [sys.executable, "-m", "cli", "report", str(scored), str(html)]
     subprocess.run(
         [*cmd, "--time-field", "date", "--freq", "M", "--top", "8"], cwd=ROOT, check=True
     )

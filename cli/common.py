@@ -26,6 +26,14 @@ TargetCol = Annotated[str, typer.Option(help="column/field holding the target")]
 LabelCol = Annotated[str, typer.Option(help="column/field holding the label")]
 SpeakerCol = Annotated[str, typer.Option(help="column/field holding the speaker ('' = none)")]
 IdCol = Annotated[str, typer.Option(help="column/field holding the id ('' = none)")]
+LabelMapOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--label-map",
+        help="what each label value means, e.g. '0=negative,1=positive,2=neutral' (numbers "
+        "are never guessed)",
+    ),
+]
 SkipBad = Annotated[bool, typer.Option("--skip-bad", help="skip bad records instead of failing")]
 BackendOpt = Annotated[
     str,

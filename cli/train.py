@@ -17,6 +17,7 @@ from cli.common import (
     FormatOpt,
     IdCol,
     LabelCol,
+    LabelMapOpt,
     SkipBad,
     SpeakerCol,
     TargetCol,
@@ -25,6 +26,7 @@ from cli.common import (
     load_classifier,
     quiet_transformers,
 )
+from training.args import ArgsError
 
 
 def train(
@@ -66,6 +68,15 @@ def train(
     speaker_col: SpeakerCol = "speaker",
     id_col: IdCol = "id",
     skip_bad: SkipBad = False,
+    label_map: LabelMapOpt = None,
+    labels: Annotated[
+        str | None,
+        typer.Option(
+            "--labels",
+            help="the label set in logit order, e.g. 'negative,positive' (default: the labels "
+            "in the training data)",
+        ),
+    ] = None,
     register_model: Annotated[
         bool, typer.Option("--register/--no-register", help="save to the BentoML store")
     ] = True,
@@ -79,12 +90,22 @@ def train(
     ] = None,
 ) -> None:
     """Fine-tune a stance model; save it as a folder and in the BentoML store; print the tag."""
-    from training.args import load_run_config
+    from training.args import label_map_arg, labels_arg, load_run_config
     from training.pipeline import DEFAULT_DATA, run_training
 
     quiet_transformers()
+    try:
+        label_options = (label_map_arg(label_map, "--label-map"), labels_arg(labels, "--labels"))
+    except ArgsError as err:
+        fail(err)
+        return
     overrides: dict[str, dict[str, Any]] = {
-        "model": {"base_model": base_model, "pooling": pooling, "max_length": max_length},
+        "model": {
+            "base_model": base_model,
+            "pooling": pooling,
+            "max_length": max_length,
+            "labels": label_options[1],
+        },
         "training": {
             "epochs": epochs,
             "max_steps": max_steps,
@@ -103,6 +124,7 @@ def train(
             "eval": eval_data or None,
             "newsmtsc_dir": newsmtsc_dir,
             "skip_bad": skip_bad or None,
+            "label_map": label_options[0],
         },
     }
     # Format options only override the file when given (they are not the defaults).
@@ -146,15 +168,21 @@ def evaluate(
     speaker_col: SpeakerCol = "speaker",
     id_col: IdCol = "id",
     skip_bad: SkipBad = False,
+    label_map: LabelMapOpt = None,
     newsmtsc_dir: Annotated[str | None, typer.Option(help="folder with NewsMTSC files")] = None,
     batch_size: Annotated[int, typer.Option(min=1)] = 64,
     backend: BackendOpt = "auto",
 ) -> None:
-    """Score a labelled dataset and write a report folder; prints the headline metrics."""
+    """Score a labelled dataset and write a report folder; prints the headline metrics.
+
+    Every label in the data must be one of the model's (after --label-map).
+    """
+    from training.args import label_map_arg
     from training.evaluate import evaluate_model
     from training.pipeline import DataOptions, labelled_pairs
 
     try:
+        mapping = label_map_arg(label_map, "--label-map")
         classifier = load_classifier(model, backend)
         options = DataOptions.from_dict(
             {
@@ -167,9 +195,10 @@ def evaluate(
                 "id_col": id_col,
                 "skip_bad": skip_bad,
                 "newsmtsc_dir": newsmtsc_dir,
+                "label_map": mapping,
             }
         )
-        loaded = options.load(data)
+        loaded = options.load(data, classifier.labels)
         pairs = labelled_pairs(loaded.examples, classifier.labels, options, data)
         metrics = evaluate_model(
             classifier, pairs, report, batch_size, title=f"Evaluation on {data}"
@@ -177,5 +206,7 @@ def evaluate(
     except KNOWN_ERRORS as err:
         fail(err)
         return
-    headline = {k: metrics[k] for k in ("n", "macro_f1", "accuracy", "ece")}
+    headline = {
+        k: metrics[k] for k in ("n", "macro_f1", "f_avg", "accuracy", "ece") if k in metrics
+    }
     typer.echo(json.dumps(headline))

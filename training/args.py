@@ -10,6 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from model.config import ConfigError, StanceConfig
+from model.labels import (
+    EXAMPLE_MAP,
+    LabelError,
+    check_label_map,
+    parse_label_list,
+    parse_label_map,
+)
 
 
 class ArgsError(ValueError):
@@ -20,9 +27,10 @@ class ArgsError(ValueError):
 class TrainingArgs:
     """How to fine-tune. Validated at construction; saved with the trained model.
 
-    ``max_steps`` > 0 overrides ``epochs``. Early stopping watches dev macro-F1 every
-    ``eval_every`` steps (0 = once per epoch) and stops after ``patience`` evaluations
-    without improvement; the best checkpoint is what gets kept. ``export_onnx`` exports the
+    ``max_steps`` > 0 overrides ``epochs``. Early stopping watches dev macro-F1 (over the
+    model's labels that occur in dev; see training/metrics.py) every ``eval_every`` steps
+    (0 = once per epoch) and stops after ``patience`` evaluations without improvement;
+    the best checkpoint is what gets kept. ``export_onnx`` exports the
     trained model's ONNX backends (fp32 and int8, verified against torch) into the saved
     folder and the store entry.
     """
@@ -131,11 +139,41 @@ def _coerce(cls: type[Any], values: dict[str, Any], section: str) -> Any:
 
 @dataclass(frozen=True)
 class RunConfig:
-    """Everything one `stance train` run needs: model config, training args and data."""
+    """Everything one `stance train` run needs: model config, training args and data.
+
+    ``fixed_labels``: the label set was given ([model].labels or --labels) and is kept as
+    is, in its order; otherwise it is the set of labels in the training data.
+    """
 
     model: StanceConfig
     training: TrainingArgs
     data: dict[str, Any]
+    fixed_labels: bool = False
+
+
+def label_map_arg(value: object, where: str) -> dict[str, str] | None:
+    """A label map from ``where`` (--label-map text, or [data].label_map as a table or the
+    same text), validated; None when not given."""
+    if value is None:
+        return None
+    try:
+        if isinstance(value, str):
+            return parse_label_map(value)
+        if isinstance(value, dict):
+            return check_label_map(value)
+    except LabelError as err:
+        raise ArgsError(f"{where}: {err}") from None
+    raise ArgsError(f"{where}: expected a table or text such as '{EXAMPLE_MAP}', found {value!r}")
+
+
+def labels_arg(value: str | None, where: str) -> tuple[str, ...] | None:
+    """An explicit label list from ``where`` ('negative,positive'), validated; None if not given."""
+    if value is None:
+        return None
+    try:
+        return parse_label_list(value)
+    except LabelError as err:
+        raise ArgsError(f"{where}: {err}") from None
 
 
 def load_run_config(path: str | Path | None, overrides: dict[str, dict[str, Any]]) -> RunConfig:
@@ -164,4 +202,9 @@ def load_run_config(path: str | Path | None, overrides: dict[str, dict[str, Any]
     model_values = dict(sections["model"])
     model = _coerce(StanceConfig, model_values, "model")
     training = _coerce(TrainingArgs, sections["training"], "training")
-    return RunConfig(model=model, training=training, data=sections["data"])
+    return RunConfig(
+        model=model,
+        training=training,
+        data=sections["data"],
+        fixed_labels="labels" in model_values,
+    )

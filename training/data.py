@@ -13,12 +13,11 @@ import codecs
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from model.config import DEFAULT_LABELS
-from model.labels import ALIAS_TO_LABEL, normalize_label
+from model.labels import LabelError, LabelRules, newsmtsc_label
 from model.types import QueryError, StanceQuery
 from records.columns import ColumnMap, is_missing
 from records.formats import EXTENSIONS, InputError, format_of, iter_file
@@ -26,8 +25,6 @@ from records.formats import FORMATS as FILE_FORMATS
 
 # "newsmtsc" is JSONL with NewsMTSC's own schema (sentence + a list of targets).
 FORMATS = ("auto", "newsmtsc", *FILE_FORMATS)
-# NewsMTSC polarity floats -> labels (the loader maps them even without aliases).
-_NEWSMTSC_POLARITY = {2.0: "negative", 4.0: "neutral", 6.0: "positive"}
 
 
 class DataError(ValueError):
@@ -36,7 +33,7 @@ class DataError(ValueError):
 
 @dataclass(frozen=True)
 class StanceExample:
-    """A labelled query. ``label`` is a raw string until labels are resolved."""
+    """A labelled query. ``label`` is the label name read by :func:`model.labels.read_labels`."""
 
     query: StanceQuery
     label: str
@@ -105,10 +102,12 @@ def load_examples(
     encoding: str = "utf-8",
     allow_bad: bool = False,
     require_examples: bool = True,
+    label_rules: LabelRules | None = None,
 ) -> LoadReport:
     """Read labelled examples from a file, or from every supported file in a folder.
 
-    Labels stay raw strings here; :func:`resolve_labels` maps them onto a label set.
+    Each file's label values are read once, under ``label_rules`` (default: no map, any
+    label set): unmapped numbers and labels outside ``label_rules.labels`` stop the load.
     Raises DataError on the first problem that makes the file unusable, or listing the bad
     records when there are any and ``allow_bad`` is False.
     """
@@ -121,7 +120,7 @@ def load_examples(
     except LookupError:
         raise DataError(f"unknown encoding {encoding!r}; use e.g. utf-8 or cp1252") from None
     if path.is_dir():
-        return _load_folder(path, fmt, columns, encoding, allow_bad)
+        return _load_folder(path, fmt, columns, encoding, allow_bad, label_rules)
     if not path.is_file():
         raise DataError(f"{path}: no such file")
     real_fmt = detect_format(path, encoding) if fmt == "auto" else fmt
@@ -152,11 +151,22 @@ def load_examples(
         )
     if not report.examples and require_examples:
         raise DataError(f"{path}: no examples found")
+    # The one place label values become label names (see model/labels.py).
+    try:
+        names = (label_rules or LabelRules()).read([e.label for e in report.examples])
+    except LabelError as err:
+        raise DataError(f"{path}: {err}") from None
+    report.examples = [replace(e, label=n) for e, n in zip(report.examples, names, strict=True)]
     return report
 
 
 def _load_folder(
-    folder: Path, fmt: str, columns: ColumnMap, encoding: str, allow_bad: bool
+    folder: Path,
+    fmt: str,
+    columns: ColumnMap,
+    encoding: str,
+    allow_bad: bool,
+    label_rules: LabelRules | None,
 ) -> LoadReport:
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in EXTENSIONS)
     if not files:
@@ -165,7 +175,9 @@ def _load_folder(
     digest = hashlib.sha256()
     for file in files:
         # One file of a folder may hold only skipped records; the folder as a whole may not.
-        part = load_examples(file, fmt, columns, encoding, allow_bad, require_examples=False)
+        part = load_examples(
+            file, fmt, columns, encoding, allow_bad, require_examples=False, label_rules=label_rules
+        )
         merged.examples.extend(part.examples)
         merged.bad.extend(part.bad)
         digest.update(f"{file.name}:{part.sha256}\n".encode())
@@ -242,7 +254,7 @@ def _parse_newsmtsc(where: str, record: dict[str, Any]) -> list[StanceExample]:
         polarity = target.get("polarity")
         label: str | None
         if isinstance(polarity, int | float) and not isinstance(polarity, bool):
-            label = _NEWSMTSC_POLARITY.get(float(polarity))
+            label = newsmtsc_label(polarity)
         else:
             label = str(polarity) if polarity is not None else None
         if label is None:
@@ -255,30 +267,22 @@ def _parse_newsmtsc(where: str, record: dict[str, Any]) -> list[StanceExample]:
     return examples
 
 
-def infer_labels(raw_labels: list[str]) -> tuple[str, ...]:
-    """The label set of a dataset: the default set if every label is a known alias of it,
-    else the distinct labels as written (sorted)."""
-    if all(normalize_label(r, DEFAULT_LABELS, aliases=True) for r in raw_labels):
-        return DEFAULT_LABELS
-    return tuple(sorted({r.strip() for r in raw_labels}))
-
-
 def resolve_labels(
-    examples: list[StanceExample], labels: tuple[str, ...], aliases: bool = True
+    examples: list[StanceExample], labels: tuple[str, ...]
 ) -> tuple[list[tuple[StanceQuery, int]], list[str]]:
-    """Map raw labels onto indices of ``labels``; returns (pairs, problems)."""
+    """(query, index in ``labels``) pairs of examples whose labels were read by
+    :func:`load_examples`; returns (pairs, problems): invalid queries, unknown labels."""
+    index = {label: i for i, label in enumerate(labels)}
     pairs: list[tuple[StanceQuery, int]] = []
     problems: list[str] = []
     for ex in examples:
-        label = normalize_label(ex.label, labels, aliases=aliases)
-        if label is None:
-            hint = " or an alias" if aliases and set(labels) <= set(ALIAS_TO_LABEL.values()) else ""
-            problems.append(f"{ex.where}: label {ex.label!r} is not one of {list(labels)}{hint}")
+        if ex.label not in index:
+            problems.append(f"{ex.where}: label {ex.label!r} is not one of {list(labels)}")
             continue
         try:
             ex.query.validate()
         except QueryError as err:
             problems.append(f"{ex.where}: {err}")
             continue
-        pairs.append((ex.query, labels.index(label)))
+        pairs.append((ex.query, index[ex.label]))
     return pairs, problems

@@ -123,7 +123,7 @@ def _markdown(
         f"# {title}",
         "",
         f"- examples: {metrics['n']}",
-        f"- macro-F1: {metrics['macro_f1']:.4f}",
+        *headline_lines(metrics, labels),
         f"- accuracy: {metrics['accuracy']:.4f}",
         f"- ECE: {metrics['ece']:.4f} (temperature {model.config.temperature:.3f})",
         f"- base model: {model.config.base_model}, pooling {model.config.pooling}",
@@ -139,3 +139,24 @@ def _markdown(
         )
     lines += ["", "![confusion](confusion_matrix.png) ![reliability](reliability.png)", ""]
     return "\n".join(lines)
+
+
+def headline_lines(metrics: dict[str, Any], labels: Sequence[str]) -> list[str]:
+    """Markdown bullets: the headline macro-F1, over which labels and why; F_avg if given."""
+    scored = metrics["labels_scored"]
+    absent = [label for label in labels if label not in scored]
+    why = (
+        f"over the {len(scored)} labels of the model that occur in this data ({', '.join(scored)})"
+    )
+    if absent:
+        why += (
+            f"; {', '.join(absent)} {'has' if len(absent) == 1 else 'have'} no gold examples "
+            "here and so no defined F1, and averaging in a 0 would understate the model"
+        )
+    lines = [f"- **headline: macro-F1 {metrics['macro_f1']:.4f}**, {why}"]
+    if "f_avg" in metrics:
+        lines.append(
+            f"- F_avg (mean F1 of positive and negative, the SemEval-2016 / P-Stance measure, "
+            f"for comparison with published numbers): {metrics['f_avg']:.4f}"
+        )
+    return lines

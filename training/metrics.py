@@ -1,4 +1,10 @@
-"""Classification metrics and calibration: macro-F1, per-class scores, ECE, temperature."""
+"""Classification metrics and calibration: macro-F1, F_avg, per-class scores, ECE, temperature.
+
+Averages run over the model's labels that occur in the gold data: a label with no gold
+example has no defined F1, and counting it as 0 deflates the average (a three-class model
+scored on binary data). ``f_avg`` is the mean F1 of the labels meaning positive and
+negative (FAVOR / AGAINST), the SemEval-2016 and P-Stance measure.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,8 @@ from typing import Any
 import numpy as np
 import torch
 from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
+
+from model.labels import default_stance
 
 ECE_BINS = 15
 
@@ -56,15 +64,26 @@ def reliability_bins(
 def classification_metrics(
     probs: np.ndarray, gold: np.ndarray, labels: Sequence[str]
 ) -> dict[str, Any]:
-    """macro_f1, accuracy, per_class {precision, recall, f1, support}, ece, n, confusion."""
+    """n, macro_f1 (over ``labels_scored``: the labels with gold examples), f_avg (when the
+    model has a positive and a negative label, both with gold examples), accuracy, ece,
+    per_class {precision, recall, f1, support} for every label, and the confusion matrix.
+    ``probs`` (N, K) in the order of ``labels``; ``gold`` (N,) label indices."""
     pred = probs.argmax(axis=1)
     idx = list(range(len(labels)))
     precision, recall, f1, support = precision_recall_fscore_support(
         gold, pred, labels=idx, zero_division=0
     )
+    scored = [i for i in idx if support[i] > 0]
+    extra: dict[str, Any] = {}
+    stance_index = {default_stance(label): i for i, label in enumerate(labels)}
+    polar = [stance_index.get("positive"), stance_index.get("negative")]
+    if all(i is not None and support[i] > 0 for i in polar):
+        extra["f_avg"] = float(np.mean([f1[i] for i in polar if i is not None]))
     return {
         "n": len(gold),
-        "macro_f1": float(np.mean(f1)),
+        "macro_f1": float(np.mean(f1[scored])) if scored else 0.0,
+        "labels_scored": [labels[i] for i in scored],
+        **extra,
         "accuracy": float(accuracy_score(gold, pred)) if len(gold) else 0.0,
         "ece": expected_calibration_error(probs, gold),
         "per_class": {

@@ -16,16 +16,15 @@ from typing import Any
 
 from model.card import write_card
 from model.classifier import StanceClassifier
-from model.config import DEFAULT_LABELS
+from model.labels import LabelError, LabelRules, label_set
 from model.types import StanceQuery
 from records.columns import ColumnMap
-from training.args import ArgsError, RunConfig
+from training.args import ArgsError, RunConfig, label_map_arg
 from training.data import (
     FORMATS,
     DataError,
     LoadReport,
     StanceExample,
-    infer_labels,
     load_examples,
     resolve_labels,
 )
@@ -50,6 +49,7 @@ DEFAULT_DATA: dict[str, Any] = {
     "id_col": "id",
     "skip_bad": False,
     "label_aliases": True,
+    "label_map": None,
     "newsmtsc_dir": None,
 }
 
@@ -67,6 +67,7 @@ class DataOptions:
     skip_bad: bool
     label_aliases: bool
     newsmtsc_dir: str | None
+    label_map: dict[str, str] | None = None
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> DataOptions:
@@ -103,18 +104,24 @@ class DataOptions:
             skip_bad=bool(merged["skip_bad"]),
             label_aliases=bool(merged["label_aliases"]),
             newsmtsc_dir=merged["newsmtsc_dir"],
+            label_map=label_map_arg(merged["label_map"], "[data].label_map"),
         )
 
-    def load(self, source: str) -> LoadReport:
-        """Load one source; named sources and the bundled corpus are read in their own format."""
+    def load(self, source: str, labels: tuple[str, ...] | None = None) -> LoadReport:
+        """Load one source whose labels must be among ``labels`` (None: any). Named sources
+        and the bundled corpus are read in their own format, without the label map."""
         path = resolve_source(source, self.newsmtsc_dir)
         named = source in NAMED_SOURCES or source == BUNDLED
+        rules = LabelRules(
+            label_map=None if named else self.label_map, labels=labels, aliases=self.label_aliases
+        )
         return load_examples(
             path,
             fmt="auto" if named else self.format,
             columns=ColumnMap() if named else self.columns,
             encoding="utf-8" if named else self.encoding,
             allow_bad=self.skip_bad,
+            label_rules=rules,
         )
 
 
@@ -131,7 +138,7 @@ def labelled_pairs(
     examples: list[StanceExample], labels: tuple[str, ...], options: DataOptions, what: str
 ) -> list[tuple[StanceQuery, int]]:
     """(query, label index) pairs; unusable records fail the load unless --skip-bad is set."""
-    pairs, problems = resolve_labels(examples, labels, aliases=options.label_aliases)
+    pairs, problems = resolve_labels(examples, labels)
     if problems and not options.skip_bad:
         shown = "\n  ".join(problems[:5])
         raise DataError(
@@ -154,20 +161,27 @@ def run_training(
     options = DataOptions.from_dict(run.data)
     fingerprints: dict[str, Any] = {}
     train_examples: list[StanceExample] = []
+    fixed = run.model.labels if run.fixed_labels else None
     for source in options.train:
-        report = options.load(source)
+        report = options.load(source, fixed)
         log(report.summary())
         fingerprints[f"train:{source}"] = _fingerprint(report)
         train_examples.extend(report.examples)
-    labels = run.model.labels
-    # Labels come from the training data unless the config names a non-default set.
-    if run.model.labels == DEFAULT_LABELS:
-        labels = infer_labels([e.label for e in train_examples])
+    # The label set: as fixed by --labels / [model].labels, else the labels present in the
+    # training data (binary data gives a binary model).
+    present = [e.label for e in train_examples]
+    try:
+        labels = fixed or label_set(present)
+    except LabelError as err:
+        raise DataError(str(err)) from None
+    unseen = [lab for lab in labels if lab not in set(present)]
+    if unseen:
+        log(f"warning: label(s) {unseen} have no training examples")
     config = run.model.replace(labels=labels)
     train_pairs = labelled_pairs(train_examples, labels, options, "training data")
     dev_pairs: list[tuple[StanceQuery, int]] = []
     if options.dev:
-        dev_report = options.load(options.dev)
+        dev_report = options.load(options.dev, labels)
         fingerprints[f"dev:{options.dev}"] = _fingerprint(dev_report)
         dev_pairs = labelled_pairs(dev_report.examples, labels, options, f"dev data {options.dev}")
     log(f"labels {list(labels)}; {len(train_pairs)} training and {len(dev_pairs)} dev examples")
@@ -176,16 +190,17 @@ def run_training(
     evaluations: dict[str, Any] = {}
     out = Path(output_dir)
     for source in options.eval:
-        report = options.load(source)
+        report = options.load(source, labels)
         fingerprints.setdefault(f"eval:{source}", _fingerprint(report))
         pairs = labelled_pairs(report.examples, labels, options, f"eval data {source}")
         metrics = evaluate_model(
             classifier, pairs, out / "reports" / _slug(source), title=f"Evaluation on {source}"
         )
         evaluations[source] = _headline(metrics)
+        f_avg = f" F_avg {metrics['f_avg']:.4f}" if "f_avg" in metrics else ""
         log(
-            f"{source}: macro-F1 {metrics['macro_f1']:.4f} accuracy {metrics['accuracy']:.4f} "
-            f"ECE {metrics['ece']:.4f}"
+            f"{source}: macro-F1 {metrics['macro_f1']:.4f}{f_avg} accuracy "
+            f"{metrics['accuracy']:.4f} ECE {metrics['ece']:.4f}"
         )
     export_report: dict[str, Any] | None = None
     if run.training.export_onnx:

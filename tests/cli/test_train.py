@@ -171,3 +171,148 @@ def test_labels_come_from_the_training_data(tmp_path):
     assert result.exit_code == 0, result.output
     config = json.loads((tmp_path / "run" / "model" / "stance_config.json").read_text())
     assert config["labels"] == ["comment", "deny", "query", "support"]
+
+
+# --------------------------------------------------------------------------- labels (issue 17)
+
+BINARY = [
+    ("Voters cheered the new bridge across the bay.", "the new bridge", "FAVOR"),
+    ("Residents rejected the toll on the new bridge.", "the toll", "AGAINST"),
+    ("Nurses praised the hospital for its swift response.", "the hospital", "FAVOR"),
+    ("Parents condemned the school board's decision.", "the school board", "AGAINST"),
+    ("Fans celebrated the coach after the final.", "the coach", "FAVOR"),
+    ("Farmers attacked the ministry over late payments.", "the ministry", "AGAINST"),
+]
+
+
+def _binary(path, rows=BINARY):
+    return _write(
+        path,
+        [
+            {"id": f"b{i}", "text": t, "target": g, "label": lab}
+            for i, (t, g, lab) in enumerate(rows)
+        ],
+    )
+
+
+def _train(data, out, *extra):
+    args = ["train", "--train", str(data), "--max-steps", "2", "--batch-size", "4"]
+    args += ["--no-register", "--no-progress", "--no-export-onnx", "--output", str(out), *extra]
+    return runner.invoke(app, args)
+
+
+def test_binary_data_gives_a_binary_model(tmp_path):
+    data = _binary(tmp_path / "pstance.jsonl")
+    result = _train(data, tmp_path / "run", "--dev", str(data))
+    assert result.exit_code == 0, result.output
+    model = tmp_path / "run" / "model"
+    config = json.loads((model / "stance_config.json").read_text())
+    assert config["labels"] == ["negative", "positive"]
+
+    result = runner.invoke(
+        app,
+        ["predict", "--model", str(model), "--text", BINARY[0][0], "--target", BINARY[0][1]],
+    )
+    assert result.exit_code == 0, result.output
+    assert set(json.loads(result.stdout)["probabilities"]) == {"negative", "positive"}
+
+    # Evaluated on its kind of data: both labels scored, F_avg given and the headline explained.
+    report = tmp_path / "report"
+    args = ["evaluate", "--model", str(model), "--data", str(data), "--report", str(report)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    headline = json.loads(result.stdout)
+    assert list(headline) == ["n", "macro_f1", "f_avg", "accuracy", "ece"]
+    assert headline["f_avg"] == headline["macro_f1"]
+    metrics = json.loads((report / "metrics.json").read_text())
+    assert metrics["labels_scored"] == ["negative", "positive"]
+    text = (report / "report.md").read_text()
+    assert (
+        f"- **headline: macro-F1 {metrics['macro_f1']:.4f}**, over the 2 labels of the model "
+        "that occur in this data (negative, positive)\n"
+    ) in text
+    assert (
+        "- F_avg (mean F1 of positive and negative, the SemEval-2016 / P-Stance measure, for "
+        f"comparison with published numbers): {metrics['f_avg']:.4f}\n"
+    ) in text
+
+    # Data with a label the model does not have: an error naming the label.
+    three = _binary(
+        tmp_path / "three.jsonl", [*BINARY, ("The bridge opens Monday.", "The bridge", "NONE")]
+    )
+    args = ["evaluate", "--model", str(model), "--data", str(three), "--report", str(report)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: {three}: label(s) 'NONE' (1 record) not among the model's labels "
+        "['negative', 'positive']; map them onto those with --label-map, or remove those "
+        "records\n"
+    )
+
+    # VAST-style numbers: refused without a map, scored with one.
+    vast = tmp_path / "vast.csv"
+    vast.write_text(
+        "text,target,label\n"
+        + "".join(f'"{t}",{g},{1 if lab == "FAVOR" else 0}\n' for t, g, lab in BINARY),
+        encoding="utf-8",
+    )
+    args = ["evaluate", "--model", str(model), "--data", str(vast), "--report", str(report)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: {vast}: label values are numbers, whose meaning differs between datasets "
+        "(VAST: 0 = con; TweetEval: 0 = none), so they are not guessed: '0' (3 records), "
+        "'1' (3 records); say what each number means with --label-map (or label_map in the "
+        "[data] table), e.g. --label-map '0=NAME,1=NAME'\n"
+    )
+    result = runner.invoke(app, [*args, "--label-map", "0=con,1=pro"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["n"] == 6
+
+
+def test_tweeteval_numbers_refused_then_trained_with_map_and_fixed_labels(tmp_path):
+    rows = [(t, g, {"FAVOR": "2", "AGAINST": "1"}[lab]) for t, g, lab in BINARY]
+    rows.append(("The bridge opens to traffic on Monday.", "The bridge", "0"))
+    data = _binary(tmp_path / "tweeteval.jsonl", rows)
+    result = _train(data, tmp_path / "refused")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: {data}: label values are numbers, whose meaning differs between datasets "
+        "(VAST: 0 = con; TweetEval: 0 = none), so they are not guessed: '0' (1 record), "
+        "'1' (3 records), '2' (3 records); say what each number means with --label-map (or "
+        "label_map in the [data] table), e.g. --label-map '0=NAME,1=NAME,2=NAME'\n"
+    )
+    # --labels fixes the set and its order (not the default order of inferred sets).
+    result = _train(
+        data,
+        tmp_path / "run",
+        "--label-map",
+        "0=none,1=against,2=favor",
+        "--labels",
+        "positive,negative,neutral",
+    )
+    assert result.exit_code == 0, result.output
+    config = json.loads((tmp_path / "run" / "model" / "stance_config.json").read_text())
+    assert config["labels"] == ["positive", "negative", "neutral"]
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        (
+            "--label-map",
+            "0-negative",
+            "error: --label-map: '0-negative' is not VALUE=LABEL; write e.g. "
+            "'0=negative,1=positive,2=neutral'\n",
+        ),
+        (
+            "--labels",
+            "a,A",
+            "error: --labels: label(s) ['A', 'a'] given more than once (case is ignored)\n",
+        ),
+    ],
+)
+def test_train_label_options_are_validated(tmp_path, option, value, message):
+    result = _train(_binary(tmp_path / "d.jsonl"), tmp_path / "run", option, value)
+    assert result.exit_code == 2
+    assert result.stderr == message

@@ -9,7 +9,14 @@ from typing import Any
 import pytest
 
 from model.config import DEFAULT_LABELS, StanceConfig
-from training.args import ArgsError, RunConfig, TrainingArgs, load_run_config
+from training.args import (
+    ArgsError,
+    RunConfig,
+    TrainingArgs,
+    label_map_arg,
+    labels_arg,
+    load_run_config,
+)
 
 
 def _toml(tmp_path: Path, text: str) -> Path:
@@ -271,3 +278,50 @@ def test_model_list_keys_must_be_lists(tmp_path: Path, key: str) -> None:
 def test_model_backends_list_is_accepted(tmp_path: Path) -> None:
     run = load_run_config(_toml(tmp_path, '[model]\nbackends = ["torch", "onnx"]\n'), {})
     assert run.model.backends == ("torch", "onnx")
+
+
+# --------------------------------------------------------------------------- label options
+
+
+def test_fixed_labels_only_when_given(tmp_path: Path) -> None:
+    assert load_run_config(None, {}).fixed_labels is False
+    # Naming the default set is still fixing it: binary data then keeps all three labels.
+    run = load_run_config(None, {"model": {"labels": list(DEFAULT_LABELS)}})
+    assert run.fixed_labels is True and run.model.labels == DEFAULT_LABELS
+    assert load_run_config(_toml(tmp_path, RUN_TOML), {}).fixed_labels is True
+
+
+def test_label_map_arg_reads_text_and_tables() -> None:
+    expected = {"0": "negative", "1": "positive"}
+    assert label_map_arg("0=negative,1=positive", "--label-map") == expected
+    assert label_map_arg({"0": "negative", "1": "positive"}, "[data].label_map") == expected
+    assert label_map_arg(None, "--label-map") is None
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (
+            "0=negative;1=positive",
+            "--label-map: '0=negative;1=positive' is not VALUE=LABEL; write e.g. "
+            "'0=negative,1=positive,2=neutral'",
+        ),
+        (
+            ["0=negative"],
+            "--label-map: expected a table or text such as '0=negative,1=positive,2=neutral', "
+            "found ['0=negative']",
+        ),
+    ],
+)
+def test_label_map_arg_errors_name_where(value: object, message: str) -> None:
+    with pytest.raises(ArgsError) as info:
+        label_map_arg(value, "--label-map")
+    assert str(info.value) == message
+
+
+def test_labels_arg() -> None:
+    assert labels_arg("negative,positive", "--labels") == ("negative", "positive")
+    assert labels_arg(None, "--labels") is None
+    with pytest.raises(ArgsError) as info:
+        labels_arg("positive", "--labels")
+    assert str(info.value) == "--labels: a classifier needs at least 2 labels, found ['positive']"

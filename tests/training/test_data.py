@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from model.config import DEFAULT_LABELS
+from model.labels import LabelRules, label_set
 from model.types import StanceQuery
 from records.columns import ColumnMap
 from training.data import (
@@ -20,7 +21,6 @@ from training.data import (
     StanceExample,
     detect_format,
     file_sha256,
-    infer_labels,
     load_examples,
     resolve_labels,
 )
@@ -260,7 +260,8 @@ def test_flat_jsonl_default_columns(tmp_path: Path) -> None:
     assert first.label == "positive" and first.where == f"{path}:1"
     assert second.query.id == "7"  # non-string ids become strings
     assert second.query.speaker is None and second.query.mentions is None
-    assert second.label == "AGAINST" and second.where == f"{path}:3"
+    # Labels are read at load: a file of named spellings gets the default stances.
+    assert second.label == "negative" and second.where == f"{path}:3"
 
 
 def test_flat_jsonl_column_map(tmp_path: Path) -> None:
@@ -285,7 +286,7 @@ def test_flat_jsonl_column_map(tmp_path: Path) -> None:
     assert example.query == StanceQuery(
         text="Farmers welcomed the subsidy.", target="subsidy", speaker="farmers", id="u1"
     )
-    assert example.label == "pro"
+    assert example.label == "positive"
 
     # speaker / id set to None: those fields are not read even if present
     no_extras = ColumnMap(text="sentence", target="entity", label="stance", speaker=None, id=None)
@@ -461,7 +462,7 @@ def test_csv_with_bom_header(tmp_path: Path) -> None:
         encoding="utf-8-sig",
     )
     (example,) = load_examples(path).examples
-    assert example.label == "con"
+    assert example.label == "negative"
 
 
 def test_tsv_with_column_map(tmp_path: Path) -> None:
@@ -558,9 +559,7 @@ def test_cp1252_semeval_csv_loads_with_encoding(tmp_path: Path) -> None:
     assert [e.query.id for e in report.examples] == ["101", "102", "103"]
     assert report.examples[0].query.text == SEMEVAL_ROWS[1][2]
     assert report.examples[0].query.target == "Climate Change is a Real Concern"
-    pairs, problems = resolve_labels(
-        report.examples, infer_labels([e.label for e in report.examples])
-    )
+    pairs, problems = resolve_labels(report.examples, label_set([e.label for e in report.examples]))
     assert problems == []
     assert [DEFAULT_LABELS[i] for _, i in pairs] == ["positive", "negative", "neutral"]
 
@@ -590,7 +589,17 @@ def test_parquet_with_column_map_and_missing_values(tmp_path: Path) -> None:
         text="sentence", target="entity", label="stance", speaker="who", id="doc_id"
     )
 
-    report = load_examples(path, columns=columns, allow_bad=True)
+    # Integer labels are numbers: refused without a map (counts exclude the bad row 3).
+    with pytest.raises(DataError) as info:
+        load_examples(path, columns=columns, allow_bad=True)
+    assert str(info.value) == (
+        f"{path}: label values are numbers, whose meaning differs between datasets (VAST: "
+        "0 = con; TweetEval: 0 = none), so they are not guessed: '-1' (1 record), "
+        "'1' (1 record); say what each number means with --label-map (or label_map in the "
+        "[data] table), e.g. --label-map '-1=NAME,1=NAME'"
+    )
+    rules = LabelRules(label_map={"1": "positive", "-1": "negative", "0": "neutral"})
+    report = load_examples(path, columns=columns, allow_bad=True, label_rules=rules)
     assert report.format == "parquet"
     assert report.bad == [f"{path}:row 3: field 'sentence': missing or empty"]
     first, second = report.examples
@@ -602,7 +611,7 @@ def test_parquet_with_column_map_and_missing_values(tmp_path: Path) -> None:
     )
     assert first.where == f"{path}:row 1"
     assert second.query.speaker is None
-    assert [e.label for e in report.examples] == ["1", "-1"]
+    assert [e.label for e in report.examples] == ["positive", "negative"]
     pairs, _ = resolve_labels(report.examples, DEFAULT_LABELS)
     assert [i for _, i in pairs] == [2, 0]
 
@@ -645,7 +654,7 @@ def test_folder_loads_every_supported_file_in_name_order(tmp_path: Path) -> None
     assert report.path == folder
     # a_flat.csv (1), b_news.jsonl as NewsMTSC (3 targets), c_flat.jsonl (1)
     assert [e.label for e in report.examples] == [
-        "con",
+        "negative",
         "positive",
         "negative",
         "neutral",
@@ -684,6 +693,152 @@ def test_empty_folder(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- labels
 
 
+def _flat(path: Path, labels: Sequence[object]) -> Path:
+    rows = [
+        {"text": f"Sentence {i} about the plan.", "target": "plan", "label": label}
+        for i, label in enumerate(labels)
+    ]
+    return _write_jsonl(path, rows)
+
+
+def _read(path: Path, **rules: Any) -> list[str]:
+    return [e.label for e in load_examples(path, label_rules=LabelRules(**rules)).examples]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (["FAVOR", "AGAINST", "NONE"], ["positive", "negative", "neutral"]),
+        (["pro", "con", "neutral"], ["positive", "negative", "neutral"]),
+        (["Favour", " against ", "neither"], ["positive", "negative", "neutral"]),
+        (["Positive", "NEGATIVE", "Neutral"], ["positive", "negative", "neutral"]),
+    ],
+)
+def test_named_spellings_read_as_default_stances(
+    tmp_path: Path, raw: list[str], expected: list[str]
+) -> None:
+    assert _read(_flat(tmp_path / "d.jsonl", raw)) == expected
+    assert label_set(expected) == DEFAULT_LABELS
+
+
+# VAST writes 0 = con, 1 = pro, 2 = neutral; TweetEval's stance task 0 = none, 1 = against,
+# 2 = favor. The same digits, different stances: neither is guessed.
+VAST_ROWS = [
+    ["post", "topic_str", "label"],
+    ["Taxing sugar will make children healthier.", "sugar tax", "1"],
+    ["The sugar tax punishes the poor.", "sugar tax", "0"],
+    ["Parliament debates the sugar tax today.", "sugar tax", "2"],
+    ["Nobody asked for a sugar tax.", "sugar tax", "0"],
+]
+VAST_COLUMNS = ColumnMap(text="post", target="topic_str", label="label", speaker=None, id=None)
+TWEETEVAL_ROWS = [
+    ["text", "target", "label"],
+    ["Science says the planet is warming; act now.", "climate change", "2"],
+    ["Climate alarmism is a scam.", "climate change", "1"],
+    ["Lunch by the river today.", "climate change", "0"],
+]
+
+
+def test_vast_style_numbers_are_refused_without_a_map(tmp_path: Path) -> None:
+    path = _write_csv(tmp_path / "vast.csv", VAST_ROWS)
+    with pytest.raises(DataError) as info:
+        load_examples(path, columns=VAST_COLUMNS)
+    assert str(info.value) == (
+        f"{path}: label values are numbers, whose meaning differs between datasets (VAST: "
+        "0 = con; TweetEval: 0 = none), so they are not guessed: '0' (2 records), "
+        "'1' (1 record), '2' (1 record); say what each number means with --label-map (or "
+        "label_map in the [data] table), e.g. --label-map '0=NAME,1=NAME,2=NAME'"
+    )
+
+
+def test_vast_style_numbers_with_a_map(tmp_path: Path) -> None:
+    path = _write_csv(tmp_path / "vast.csv", VAST_ROWS)
+    # con / pro are named spellings: they read as negative / positive.
+    rules = LabelRules(label_map={"0": "con", "1": "pro", "2": "neutral"})
+    report = load_examples(path, columns=VAST_COLUMNS, label_rules=rules)
+    assert [e.label for e in report.examples] == ["positive", "negative", "neutral", "negative"]
+    pairs, problems = resolve_labels(report.examples, label_set([e.label for e in report.examples]))
+    assert problems == [] and [i for _, i in pairs] == [2, 0, 1, 0]
+
+
+def test_tweeteval_style_numbers_are_refused_then_mapped(tmp_path: Path) -> None:
+    path = _write_csv(tmp_path / "tweeteval.tsv", TWEETEVAL_ROWS, delimiter="\t")
+    with pytest.raises(DataError) as info:
+        load_examples(path)
+    assert str(info.value) == (
+        f"{path}: label values are numbers, whose meaning differs between datasets (VAST: "
+        "0 = con; TweetEval: 0 = none), so they are not guessed: '0' (1 record), "
+        "'1' (1 record), '2' (1 record); say what each number means with --label-map (or "
+        "label_map in the [data] table), e.g. --label-map '0=NAME,1=NAME,2=NAME'"
+    )
+    rules = LabelRules(label_map={"0": "none", "1": "against", "2": "favor"})
+    report = load_examples(path, label_rules=rules)
+    # Same digits as VAST, opposite meaning for 2: the map decides, not the loader.
+    assert [e.label for e in report.examples] == ["positive", "negative", "neutral"]
+
+
+def test_numbers_the_map_does_not_cover_are_refused(tmp_path: Path) -> None:
+    path = _flat(tmp_path / "d.jsonl", [0, 1, 3, 3.0, "1.0"])
+    with pytest.raises(DataError) as info:
+        _read(path, label_map={"0": "negative", "1": "positive"})
+    assert str(info.value) == (
+        f"{path}: label values are numbers, whose meaning differs between datasets (VAST: "
+        "0 = con; TweetEval: 0 = none), so they are not guessed: '3' (1 record), "
+        "'3.0' (1 record); add them to the map (--label-map, or label_map in the [data] table)"
+    )
+    # Map keys match numerically: '1.0' and 1 both meet the key '1'.
+    assert _read(path, label_map={"0": "negative", "1": "positive", "3.0": "neutral"}) == [
+        "negative",
+        "positive",
+        "neutral",
+        "neutral",
+        "positive",
+    ]
+
+
+def test_newsmtsc_numbers_only_inside_newsmtsc(tmp_path: Path) -> None:
+    # In NewsMTSC's own format 2.0 / 4.0 / 6.0 are its polarity (see the NewsMTSC tests);
+    # the same numbers in a generic file are refused like any other.
+    path = _flat(tmp_path / "d.jsonl", [6.0, 2.0, 4.0])
+    with pytest.raises(DataError, match=r"so they are not guessed: '2.0' \(1 record\), "):
+        _read(path)
+
+
+def test_binary_data_gives_a_binary_label_set(tmp_path: Path) -> None:
+    names = _read(_flat(tmp_path / "d.jsonl", ["FAVOR", "AGAINST", "AGAINST"]))
+    assert names == ["positive", "negative", "negative"]
+    assert label_set(names) == ("negative", "positive")
+
+
+def test_custom_label_set_keeps_its_names(tmp_path: Path) -> None:
+    # "support" is also a spelling of positive, but this file is not a stance file.
+    raw = ["support", "deny", "query", "comment", " deny", "comment"]
+    names = _read(_flat(tmp_path / "d.jsonl", raw))
+    assert names == ["support", "deny", "query", "comment", "deny", "comment"]
+    assert label_set(names) == ("comment", "deny", "query", "support")
+
+
+def test_labels_of_the_model_are_matched_or_named_in_the_error(tmp_path: Path) -> None:
+    path = _flat(tmp_path / "d.jsonl", ["FAVOR", "AGAINST", "NONE", "NONE"])
+    assert _read(path, labels=DEFAULT_LABELS) == ["positive", "negative", "neutral", "neutral"]
+    # An explicit set keeps its own spelling; named spellings match it case-insensitively.
+    explicit = ("Against", "Favor", "None")
+    assert _read(path, labels=explicit) == ["Favor", "Against", "None", "None"]
+    with pytest.raises(DataError) as info:
+        _read(path, labels=("negative", "positive"))
+    assert str(info.value) == (
+        f"{path}: label(s) 'NONE' (2 records) not among the model's labels "
+        "['negative', 'positive']; map them onto those with --label-map, or remove those records"
+    )
+
+
+def test_aliases_off_keeps_named_spellings(tmp_path: Path) -> None:
+    path = _flat(tmp_path / "d.jsonl", ["FAVOR", "positive"])
+    assert _read(path, aliases=False) == ["FAVOR", "positive"]
+    with pytest.raises(DataError, match=r"label\(s\) 'FAVOR' \(1 record\) not among"):
+        _read(path, labels=DEFAULT_LABELS, aliases=False)
+
+
 def _examples(labels: list[str]) -> list[StanceExample]:
     return [
         StanceExample(
@@ -693,67 +848,17 @@ def _examples(labels: list[str]) -> list[StanceExample]:
     ]
 
 
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        (["FAVOR", "AGAINST", "NONE"], ["positive", "negative", "neutral"]),
-        (["pro", "con", "neutral"], ["positive", "negative", "neutral"]),
-        (["1", "-1", "0"], ["positive", "negative", "neutral"]),
-        (["+1", " -1 ", "0.0"], ["positive", "negative", "neutral"]),
-        (["6.0", "2.0", "4.0"], ["positive", "negative", "neutral"]),
-        (["Positive", "NEGATIVE", "Neutral"], ["positive", "negative", "neutral"]),
-    ],
-)
-def test_aliases_infer_default_and_resolve(raw: list[str], expected: list[str]) -> None:
-    assert infer_labels(raw) == DEFAULT_LABELS
-    pairs, problems = resolve_labels(_examples(raw), DEFAULT_LABELS)
-    assert problems == []
-    assert [DEFAULT_LABELS[i] for _, i in pairs] == expected
-
-
-def test_aliases_off_rejects_alias_spellings() -> None:
-    pairs, problems = resolve_labels(
-        _examples(["FAVOR", "positive"]), DEFAULT_LABELS, aliases=False
-    )
-    assert [i for _, i in pairs] == [2]
-    assert problems == ["f:0: label 'FAVOR' is not one of ['negative', 'neutral', 'positive']"]
-
-
-def test_non_default_label_set() -> None:
-    raw = ["support", "deny", "query", "comment", " deny", "comment"]
-    labels = infer_labels(raw)
-    assert labels == ("comment", "deny", "query", "support")
-    pairs, problems = resolve_labels(_examples(raw), labels)
-    assert problems == []
-    assert [labels[i] for _, i in pairs] == [
-        "support",
-        "deny",
-        "query",
-        "comment",
-        "deny",
-        "comment",
-    ]
-
-    # Aliases of the default stances do not leak into a custom label set.
-    custom = ("support", "deny", "query", "comment")
-    pairs, problems = resolve_labels(_examples(["FAVOR", "Support"]), custom)
-    assert [custom[i] for _, i in pairs] == ["support"]
-    assert problems == ["f:0: label 'FAVOR' is not one of ['support', 'deny', 'query', 'comment']"]
-
-
-def test_unknown_label_problem_mentions_aliases() -> None:
-    pairs, problems = resolve_labels(_examples(["pro", "maybe", "3.0"]), DEFAULT_LABELS)
-    assert [i for _, i in pairs] == [2]
-    assert problems == [
-        "f:1: label 'maybe' is not one of ['negative', 'neutral', 'positive'] or an alias",
-        "f:2: label '3.0' is not one of ['negative', 'neutral', 'positive'] or an alias",
-    ]
-    assert infer_labels(["pro", "maybe"]) == ("maybe", "pro")
+def test_resolve_labels_indexes_and_reports_unknown_labels() -> None:
+    pairs, problems = resolve_labels(_examples(["positive", "maybe", "negative"]), DEFAULT_LABELS)
+    assert [i for _, i in pairs] == [2, 0]
+    assert problems == ["f:1: label 'maybe' is not one of ['negative', 'neutral', 'positive']"]
 
 
 def test_resolve_labels_validates_queries() -> None:
-    bad = StanceExample(StanceQuery(text="Short.", target="x", mentions=((0, 50),)), "pro", "f:9")
-    pairs, problems = resolve_labels([bad, *_examples(["con"])], DEFAULT_LABELS)
+    bad = StanceExample(
+        StanceQuery(text="Short.", target="x", mentions=((0, 50),)), "positive", "f:9"
+    )
+    pairs, problems = resolve_labels([bad, *_examples(["negative"])], DEFAULT_LABELS)
     assert [i for _, i in pairs] == [0]
     assert problems == [
         "f:9: mentions: span [0, 50] is not a [start, end) pair inside the text (length 6)"

@@ -92,7 +92,17 @@ def test_classification_metrics_small_example() -> None:
     probs[np.arange(6), pred] = 0.6
     metrics = classification_metrics(probs, gold, LABELS)
 
-    assert set(metrics) == {"n", "macro_f1", "accuracy", "ece", "per_class", "confusion"}
+    assert set(metrics) == {
+        "n",
+        "macro_f1",
+        "labels_scored",
+        "f_avg",
+        "accuracy",
+        "ece",
+        "per_class",
+        "confusion",
+    }
+    assert metrics["labels_scored"] == LABELS
     assert metrics["n"] == 6
     assert metrics["accuracy"] == pytest.approx(4 / 6)
     per = metrics["per_class"]
@@ -107,6 +117,7 @@ def test_classification_metrics_small_example() -> None:
         {"precision": 1.0, "recall": 2 / 3, "f1": 0.8, "support": 3}
     )
     assert metrics["macro_f1"] == pytest.approx((0.5 + 2 / 3 + 0.8) / 3)
+    assert metrics["f_avg"] == pytest.approx((0.5 + 0.8) / 2)
     assert metrics["confusion"] == [[1, 1, 0], [0, 1, 0], [1, 0, 2]]
     # every confidence is 0.6 in one bin, accuracy 4/6
     assert metrics["ece"] == pytest.approx(abs(4 / 6 - 0.6))
@@ -125,8 +136,32 @@ def test_classification_metrics_class_never_predicted_or_present() -> None:
     }
     assert metrics["per_class"]["positive"]["recall"] == 0.0
     assert metrics["per_class"]["negative"]["precision"] == pytest.approx(2 / 3)
-    assert metrics["macro_f1"] == pytest.approx((0.8 + 0 + 0) / 3)
+    # neutral has no gold example: it is left out of the average, not counted as 0.
+    assert metrics["labels_scored"] == ["negative", "positive"]
+    assert metrics["macro_f1"] == pytest.approx((0.8 + 0) / 2)
+    assert metrics["f_avg"] == pytest.approx((0.8 + 0) / 2)
     assert metrics["confusion"] == [[2, 0, 0], [0, 0, 0], [1, 0, 0]]
+
+
+def test_three_class_model_on_binary_data_is_not_deflated() -> None:
+    # A P-Stance-like case: gold has only negative / positive, all predicted right.
+    gold = np.array([0, 2, 2, 0])
+    probs = np.array([[0.8, 0.1, 0.1], [0.1, 0.1, 0.8], [0.2, 0.1, 0.7], [0.6, 0.3, 0.1]])
+    metrics = classification_metrics(probs, gold, LABELS)
+    assert metrics["macro_f1"] == 1.0 and metrics["f_avg"] == 1.0
+
+
+def test_f_avg_needs_both_polar_labels_and_reads_named_spellings() -> None:
+    probs = np.array([[0.9, 0.1], [0.2, 0.8]])
+    # FAVOR / AGAINST are spellings of positive / negative.
+    metrics = classification_metrics(probs, np.array([0, 1]), ["AGAINST", "FAVOR"])
+    assert metrics["f_avg"] == 1.0
+    # only one polar label in the gold data: no f_avg
+    metrics = classification_metrics(probs, np.array([0, 0]), ["AGAINST", "FAVOR"])
+    assert "f_avg" not in metrics and metrics["labels_scored"] == ["AGAINST"]
+    # a custom label set has no f_avg
+    metrics = classification_metrics(probs, np.array([0, 1]), ["deny", "query"])
+    assert "f_avg" not in metrics and metrics["macro_f1"] == 1.0
 
 
 # --------------------------------------------------------------------------- temperature
