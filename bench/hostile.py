@@ -216,8 +216,9 @@ def main() -> None:
     build = (
         ""
         if opts.model
-        else f"c = StanceClassifier.from_base(StanceConfig()); c.save({folder!r}); "
-        f"c.export({folder!r}, backends=('onnx',)); "
+        else "from model.export.onnx import export_backends; "
+        f"c = StanceClassifier.from_base(StanceConfig()); c.save({folder!r}); "
+        f"export_backends(c, {folder!r}, backends=('onnx',)); "
     )
     reg = (
         "from model import StanceClassifier, StanceConfig; from training.registry import "
