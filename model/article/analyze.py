@@ -397,9 +397,13 @@ def analyze_article(
         groups = caller_targets(article, wanted, candidates, found.registry, cues)
         # "the line", "it", "that decision" in a speaker's words refer to the target too.
         spoken = [(u.start, u.end) for u in found.units if u.speaker is not None]
-        for group in groups:
+        literal = [list(group.mentions) for group in groups]
+        for k, group in enumerate(groups):
             if group.person is None:
-                group.mentions = target_references(text, group.name, group.mentions, spoken)
+                others = [m for j, spans in enumerate(literal) if j != k for m in spans]
+                group.mentions = target_references(
+                    text, group.name, group.mentions, spoken, others
+                )
         for group in groups:
             if not group.mentions:
                 warnings.append(f"target {group.name!r} is not mentioned in the article body")

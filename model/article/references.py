@@ -92,12 +92,16 @@ def target_references(
     target: str,
     mentions: Sequence[Span] | None = None,
     scopes: Sequence[Span] = (),
+    others: Sequence[Span] = (),
 ) -> list[Span]:
     """Where ``target`` is referred to (rule 4 of the module docstring), sorted.
 
     ``mentions``: the caller's literal mentions (None: found by string matching).
     ``scopes``: statement spans in which an indirect reference ("it", "that decision") is
     looked for when they hold no other reference and start after the target's first one.
+    ``others``: mentions of the other targets asked about; a scope naming one of them is
+    skipped, since its "it" most likely means the thing it names ("the terminal was
+    unacceptable because it took the moorings" says nothing about the port authority).
     """
     explicit = sorted(mentions) if mentions is not None else find_mentions(text, target)
     words_ = target.split()
@@ -121,8 +125,9 @@ def target_references(
         return []
     first = refs[0][0]
     taken = Areas(refs)
+    elsewhere = Areas(sorted(others))
     for lo, hi in scopes:
-        if lo < first or taken.overlapping(lo, hi):
+        if lo < first or taken.overlapping(lo, hi) or elsewhere.overlapping(lo, hi):
             continue
         plural = head is not None and _plural(head) and not target.split()[0].endswith("ing")
         indirect = _indirect(text, lo, hi, plural=plural)

@@ -156,6 +156,20 @@ def test_target_references_short_names_and_indirect_ones() -> None:
     ]
 
 
+def test_indirect_reference_skips_a_statement_naming_another_target() -> None:
+    text = (
+        "The port authority built the terminal. "
+        "Holm said the terminal was unacceptable because it had taken the moorings."
+    )
+    scope = [(39, len(text))]
+    # Alone, "it" in Holm's statement would be read as the port authority ...
+    assert target_references(text, "port authority", None, scope) == [(4, 18), (87, 89)]
+    # ... but the statement names the terminal, another target asked about: "it" is that.
+    others = [(49, 61)]
+    assert text[49:61] == "the terminal"
+    assert target_references(text, "port authority", None, scope, others) == [(4, 18)]
+
+
 def test_target_references_without_any_mention() -> None:
     assert target_references("Critics said it was wrong.", "tram plan", None, [(0, 26)]) == []
 

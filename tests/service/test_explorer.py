@@ -195,6 +195,7 @@ def test_explorer_in_headless_chromium(server: str) -> None:
             "new ferry terminal",
             "new ferry terminal",
             "the ferry terminal",
+            "The terminal",  # the short name of the target (model/article/references.py)
         ]
         warnings = browser.evaluate(
             "[...document.querySelectorAll('#warnings li')].map((li) => li.textContent)"
