@@ -62,6 +62,10 @@ class ReadOptions:
         target_fallbacks: fields tried, in order, when a record has no ``fields.target``
             field at all (the default ``target`` then ``targets``, the name archives often
             use for a list); empty when the caller named the target field explicitly.
+        keep_fields: input fields copied into every output row of a record, after the
+            output columns and in this order (``--keep-fields date,source``); a record
+            without one gets null. Checked by ``ScoringOptions.validate`` (names that are
+            output columns are refused).
     """
 
     fmt: str = "auto"
@@ -71,6 +75,7 @@ class ReadOptions:
     max_chars: int | None = None
     analyze_articles: bool = False
     target_fallbacks: tuple[str, ...] = ("targets",)
+    keep_fields: tuple[str, ...] = ()
 
     def validate(self) -> None:
         """Raise ArchiveError naming the first bad option."""
@@ -142,7 +147,9 @@ class ArchiveRecord:
 
     ``line`` is set for JSONL/CSV/TSV, ``row`` for Parquet, neither for a .txt file. A good
     record (``error`` None) without ``targets`` is an article to analyse as a whole; readers
-    yield those only with ``ReadOptions.analyze_articles``.
+    yield those only with ``ReadOptions.analyze_articles``. ``kept`` maps every name of
+    ``ReadOptions.keep_fields`` (in order) to the record's JSON-safe value or None; error
+    records keep nothing (their rows go to the errors file).
     """
 
     index: int
@@ -154,6 +161,7 @@ class ArchiveRecord:
     targets: tuple[str, ...] = ()
     speaker: str | None = None
     error: str | None = None
+    kept: dict[str, Any] = field(default_factory=dict)
 
     @property
     def where(self) -> str:

@@ -104,6 +104,14 @@ def score(
             "(speaker, target) stance found (local/ray only)",
         ),
     ] = False,
+    keep_fields: Annotated[
+        str | None,
+        typer.Option(
+            help="input fields copied into each output row, comma-separated (e.g. date,source); "
+            "null where a record lacks one; Parquet output stores them as strings",
+            show_default=False,
+        ),
+    ] = None,
     part_size: Annotated[
         int, typer.Option(help="records per committed part (the most a kill can lose)")
     ] = 1000,
@@ -131,7 +139,7 @@ def score(
     of becoming error rows (speakers and targets are found in the text).
     """
     from model.config import ConfigError
-    from scoring.options import ScoringOptions
+    from scoring.options import ScoringOptions, split_names
     from scoring.run import error_digest, run_scoring
 
     options = ScoringOptions(
@@ -153,6 +161,7 @@ def score(
             analyze_articles=analyze_articles,
             # An explicit --target-col is used alone; the default also accepts `targets`.
             target_fallbacks=() if target_col else ("targets",),
+            keep_fields=() if keep_fields is None else split_names(keep_fields),
         ),
         part_size=part_size,
         batch_size=batch_size,

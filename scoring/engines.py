@@ -18,7 +18,14 @@ from scoring.options import (
     SPEAKER_COLUMNS,
     Log,
 )
-from scoring.rows import RecordResult, _chunks, _jobs, article_row, prediction_row
+from scoring.rows import (
+    RecordResult,
+    _chunks,
+    _jobs,
+    article_row,
+    prediction_row,
+    with_kept,
+)
 
 
 class Engine(Protocol):
@@ -88,7 +95,7 @@ class LocalEngine:
                 if isinstance(outcome, str):
                     result.errors.append(job.record.error_row(outcome, job.target))
                 else:
-                    result.rows.append(prediction_row(outcome, self.tag))
+                    result.rows.append(with_kept(prediction_row(outcome, self.tag), job.record))
         for record in articles:
             self._analyze(record, results[record.index])
         return [results[r.index] for r in records]
@@ -107,7 +114,9 @@ class LocalEngine:
             # fails alone, the rest of the part goes on.
             result.errors.append(record.error_row(f"article analysis: {err}"))
             return
-        result.rows.extend(article_row(record.id, s, self.tag) for s in analysis.stances)
+        result.rows.extend(
+            with_kept(article_row(record.id, s, self.tag), record) for s in analysis.stances
+        )
 
     def _predict(self, queries: list[StanceQuery]) -> list[StancePrediction | str]:
         try:
@@ -184,7 +193,7 @@ class HttpEngine:
                 if isinstance(row, str):
                     result.errors.append(job.record.error_row(f"service: {row}", job.target))
                 else:
-                    result.rows.append(row)
+                    result.rows.append(with_kept(row, job.record))
         return [results[r.index] for r in records]
 
     def _post(self, items: list[dict[str, Any]]) -> list[Any]:

@@ -111,12 +111,44 @@ class ScoringOptions:
             raise ScoringError("--retries must be >= 0 and --timeout > 0")
         if self.workers < 1 or self.cpus_per_worker <= 0:
             raise ScoringError("--workers must be >= 1 and --cpus-per-worker > 0")
+        check_keep_fields(self.read.keep_fields)
         output_format(self.output)
 
     @property
     def batch(self) -> int:
         """Effective batch size for the engine."""
         return self.batch_size or DEFAULT_BATCH[self.engine]
+
+
+def split_names(text: str) -> tuple[str, ...]:
+    """``--keep-fields date, source`` -> ``("date", "source")``; empty pieces are kept so
+    that :func:`check_keep_fields` can say where they are."""
+    return tuple(name.strip() for name in text.split(","))
+
+
+def check_keep_fields(names: tuple[str, ...]) -> None:
+    """Raise ScoringError unless ``names`` are non-empty, distinct and no output column."""
+    if not names:
+        return
+    given = ",".join(names)
+    if not any(names):
+        raise ScoringError(
+            "--keep-fields is empty; name the input fields to copy into the output rows, "
+            "e.g. --keep-fields date,source"
+        )
+    for number, name in enumerate(names, start=1):
+        if not name:
+            raise ScoringError(
+                f"--keep-fields {given!r}: name {number} is empty; separate the field names "
+                "with single commas, e.g. --keep-fields date,source"
+            )
+        if name in names[: number - 1]:
+            raise ScoringError(f"--keep-fields {given!r}: {name!r} is listed twice; name it once")
+        if name in OUTPUT_COLUMNS:
+            raise ScoringError(
+                f"--keep-fields {given!r}: {name!r} is an output column of stance score "
+                f"({', '.join(OUTPUT_COLUMNS)}); rename that field in the input to keep it"
+            )
 
 
 def output_format(path: Path) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -71,6 +72,8 @@ def _record_schema() -> Any:
             pa.field("targets", pa.list_(pa.string())),
             pa.field("speaker", pa.string()),
             pa.field("error", pa.string()),
+            # Kept input fields as one JSON object: any names and JSON types, one schema.
+            pa.field("kept", pa.string()),
         ]
     )
 
@@ -91,6 +94,7 @@ def records_to_table(records: Sequence[ArchiveRecord]) -> Any:
                 "targets": list(r.targets),
                 "speaker": r.speaker,
                 "error": r.error,
+                "kept": json.dumps(r.kept, ensure_ascii=False),
             }
             for r in records
         ],
@@ -111,6 +115,7 @@ def records_from_table(table: Any) -> list[ArchiveRecord]:
             targets=tuple(r["targets"] or ()),
             speaker=r["speaker"],
             error=r["error"],
+            kept=json.loads(r["kept"]) if r["kept"] else {},
         )
         for r in table.to_pylist()
     ]

@@ -31,7 +31,9 @@ decides what a raw record means for scoring (text, targets, speaker, id; error r
 
 from __future__ import annotations
 
+import datetime
 import json
+import math
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -119,7 +121,17 @@ def read_file(
         archive_file.kind,
         options.encoding,
         check_columns=lambda names: require_columns(names, options, where),
-        columns=[c for c in (fields.text, *options.target_fields, fields.speaker, fields.id) if c],
+        columns=[
+            c
+            for c in (
+                fields.text,
+                *options.target_fields,
+                fields.speaker,
+                fields.id,
+                *options.keep_fields,
+            )
+            if c
+        ],
         max_chars=options.record_limit,
         skip=lambda position: skip(offset + position),
         source=source,
@@ -215,6 +227,7 @@ def _from_mapping(
             _check_length(text, fields.text, options.text_limit)
         speaker = _optional_string(obj, fields.speaker) if fields.speaker else None
         ident = _identifier(obj, fields.id) if fields.id else None
+        kept = {name: _kept_value(obj.get(name), name) for name in options.keep_fields}
     except _FieldError as err:
         reason = str(err)
         ident = _safe_identifier(obj, fields.id)
@@ -229,6 +242,7 @@ def _from_mapping(
         text=text,
         targets=targets,
         speaker=speaker,
+        kept=kept,
     )
 
 
@@ -364,6 +378,34 @@ def _identifier(obj: dict[str, Any], name: str) -> str | None:
     return str(value).strip()
 
 
+def _kept_value(value: Any, name: str) -> Any:
+    """A kept field's value as an output row holds it: null when missing (the one
+    missing-value rule: absent, NaN, blank), JSON types as they are, Parquet dates and
+    times as ISO strings, anything else JSON cannot hold as its text."""
+    if is_missing(value):
+        return None
+    return _json_safe(value, name)
+
+
+def _json_safe(value: Any, name: str) -> Any:
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None  # NaN/inf are not JSON
+    if isinstance(value, str):
+        _check_encodable(value, name)  # the part files are UTF-8
+        return value
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [_json_safe(v, name) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v, name) for k, v in value.items()}
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return str(value)  # Decimal, timedelta: their text
+
+
 def _check_encodable(value: str, name: str) -> None:
     """JSON may escape a lone surrogate (\\ud800) that no UTF-8 output can hold."""
     try:
@@ -392,4 +434,5 @@ def _text_record(base: ArchiveRecord, text: str, options: ReadOptions) -> Archiv
         id=base.id,
         text=text,
         targets=options.default_targets,
+        kept=dict.fromkeys(options.keep_fields),  # a .txt file has no fields to keep
     )

@@ -37,6 +37,13 @@ class RecordResult:
         return cls(index=int(obj["index"]), rows=list(obj["rows"]), errors=list(obj["errors"]))
 
 
+def with_kept(row: dict[str, Any], record: ArchiveRecord) -> dict[str, Any]:
+    """``row`` followed by the record's kept input fields (``--keep-fields``), in the order
+    asked; their names never clash with an output column (``ScoringOptions.validate``)."""
+    row.update(record.kept)
+    return row
+
+
 def prediction_row(prediction: StancePrediction, model_tag: str) -> dict[str, Any]:
     """The output row for one (record, target)."""
     return {

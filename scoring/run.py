@@ -56,6 +56,10 @@ def _fingerprint_arguments(
         # Only when given: work folders started before the option existed still resume.
         arguments["analyze_articles"] = True
         arguments["max_article_chars"] = read.article_limit
+    if read.keep_fields:
+        # Only when given, like analyze_articles. The rows of every part must carry the same
+        # fields, so a resumed run with other --keep-fields is refused.
+        arguments["keep_fields"] = list(read.keep_fields)
     return arguments
 
 
@@ -209,7 +213,9 @@ def _run(
         bar.close()
         if own_engine and engine is not None:
             engine.close()
-    totals = work.finalize(total, part_size, output_format(work.output), labels)
+    totals = work.finalize(
+        total, part_size, output_format(work.output), labels, options.read.keep_fields
+    )
     return ScoringSummary(
         records=totals["records"],
         rows=totals["rows"],

@@ -265,9 +265,16 @@ class WorkFolder:
 
     # -- final assembly
     def finalize(
-        self, total: int, part_size: int, fmt: str, labels: Sequence[str]
+        self,
+        total: int,
+        part_size: int,
+        fmt: str,
+        labels: Sequence[str],
+        keep_fields: Sequence[str] = (),
     ) -> dict[str, int]:
         """Concatenate every part into OUTPUT and its errors file, then remove the folder.
+
+        ``keep_fields`` are the kept input fields every row carries (Parquet columns).
 
         Returns the totals (records, rows, errors), also kept in the manifest until the
         folder is gone: a run killed while tidying up finds them there and only tidies up.
@@ -288,7 +295,7 @@ class WorkFolder:
                 for part in range(count):
                     _copy(self._part_path(part, ".jsonl"), handle)
         else:
-            self._write_parquet(count, labels)
+            self._write_parquet(count, labels, keep_fields)
         _fsync_dir(self.output.parent)
         totals = {
             "records": total,
@@ -317,12 +324,14 @@ class WorkFolder:
                 row: dict[str, Any] = json.loads(line)
                 yield row
 
-    def _write_parquet(self, count: int, model_labels: Sequence[str]) -> None:
+    def _write_parquet(
+        self, count: int, model_labels: Sequence[str], keep_fields: Sequence[str]
+    ) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
         labels = self._first_labels(count) or tuple(model_labels) or DEFAULT_LABELS
-        schema = parquet_schema(labels)
+        schema = parquet_schema(labels, keep_fields)
         temp = _temp_name(self.output)
         try:
             with pq.ParquetWriter(temp, schema) as writer:
@@ -336,6 +345,8 @@ class WorkFolder:
                                 f"for {list(labels)}: the parts come from different models; "
                                 f"delete {self.dir} and score again"
                             )
+                        for name in keep_fields:
+                            row[name] = kept_text(row.get(name))
                         batch.append(row)
                         if len(batch) >= 2048:
                             writer.write_table(pa.Table.from_pylist(batch, schema=schema))
@@ -362,8 +373,22 @@ def _copy(source: Path, target: IO[bytes]) -> None:
             target.write(chunk)
 
 
-def parquet_schema(labels: Sequence[str]) -> Any:
-    """Arrow schema of the Parquet output: probabilities as a struct with one field per label."""
+def kept_text(value: Any) -> str | None:
+    """A kept field's value in a Parquet column: a string as it is, null as null, any other
+    JSON value as its JSON text (``2024`` -> ``"2024"``, ``["a"]`` -> ``'["a"]'``)."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def parquet_schema(labels: Sequence[str], keep_fields: Sequence[str] = ()) -> Any:
+    """Arrow schema of the Parquet output: probabilities as a struct with one field per label,
+    then one string column per kept input field.
+
+    Kept fields are strings whatever their input type (see :func:`kept_text`): a column's
+    type must be known before the first row is written, and one record's number next to
+    another's text would otherwise break the file; a fixed type keeps every output valid.
+    """
     import pyarrow as pa
 
     probabilities = pa.struct([pa.field(label, pa.float64()) for label in labels])
@@ -388,6 +413,7 @@ def parquet_schema(labels: Sequence[str]) -> Any:
             pa.field("speaker_found", pa.bool_()),
             pa.field("speaker_mentions_target", pa.bool_()),
             pa.field("speaker_statements", pa.int64()),
+            *(pa.field(name, pa.string()) for name in keep_fields),
         ]
     )
 

@@ -221,8 +221,8 @@ def _line_blocks(path: Path, size: int) -> Iterator[tuple[int, bytes]]:
 def _hint(column: str, options: ReportOptions) -> str:
     if column == options.time_field:
         return (
-            "pass --time-field with a column of the scored file, or add the date to the "
-            "scored rows (stance score does not keep input fields yet)"
+            "pass --time-field with a column of the scored file, or copy the date into the "
+            f"scored rows with `stance score --keep-fields {options.time_field}`"
         )
     return "is it `stance score` output?"
 
