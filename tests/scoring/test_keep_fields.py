@@ -94,9 +94,7 @@ def plain(engine: LocalEngine, model_dir: Path, tmp_path: Path) -> list[dict[str
     return rows
 
 
-def test_jsonl_rows_carry_the_kept_fields_with_their_json_types(
-    engine, model_dir, plain, tmp_path
-):
+def test_jsonl_rows_carry_the_kept_fields_with_their_json_types(engine, model_dir, plain, tmp_path):
     output = tmp_path / "kept.jsonl"
     options = _options(
         model_dir, tmp_path / "in.jsonl", output, part_size=2, keep=("date", "source")
@@ -172,9 +170,7 @@ def test_article_rows_carry_the_kept_fields(engine, model_dir, tmp_path):
             {"id": "t", "text": TEXTS[0], "target": "the mission", "date": "2024-05-07"},
         ],
     )
-    run_scoring(
-        _options(model_dir, source, tmp_path / "plain.jsonl", articles=True), engine=engine
-    )
+    run_scoring(_options(model_dir, source, tmp_path / "plain.jsonl", articles=True), engine=engine)
     plain = _read_jsonl(tmp_path / "plain.jsonl")
     assert [r["id"] for r in plain].count("art") >= 1  # the article gives stances
     output = tmp_path / "kept.jsonl"
