@@ -236,6 +236,30 @@ def test_http_engine_rows_carry_the_kept_fields(engine, model_dir, plain, tmp_pa
     ]
 
 
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_ray_engine_rows_carry_the_kept_fields(model_dir, plain, tmp_path):
+    pytest.importorskip("ray")
+    output = tmp_path / "ray.jsonl"
+    options = _options(
+        model_dir,
+        tmp_path / "in.jsonl",
+        output,
+        part_size=2,
+        engine="ray",
+        workers=1,
+        keep=("date", "source"),
+    )
+    run_scoring(options)
+    rows = _read_jsonl(output)
+    assert [(r["id"], r["target"], r["label"]) for r in rows] == [
+        (p["id"], p["target"], p["label"]) for p in plain
+    ]
+    assert [{"date": r["date"], "source": r["source"]} for r in rows] == [
+        KEPT[p["id"]] for p in plain
+    ]
+
+
 def test_ray_blocks_carry_kept_values_with_their_types():
     record = ArchiveRecord(
         index=3, file="in.jsonl", id="a", line=4, text="t", targets=("x",),
