@@ -9,6 +9,10 @@ analysed as a whole article (:func:`model.article.analyze_article`, targets foun
 one row per (speaker, target) stance found, in the same columns, possibly none at all. Parts
 count records, not rows, so an article without stances is still committed exactly once.
 
+With ``--keep-fields date,source`` (``ReadOptions.keep_fields``) every output row also carries
+those fields of its input record, after the output columns (null where a record lacks one;
+JSON types in JSONL, strings in Parquet: :func:`scoring.workfolder.kept_text`).
+
 Exactly-once, whatever kills the run (SIGKILL included):
 
 * Records are numbered in input order; part ``k`` covers records ``[k*N, (k+1)*N)``.
