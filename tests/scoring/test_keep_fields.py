@@ -162,6 +162,22 @@ def test_parquet_input_dates_and_missing_values(engine, model_dir, tmp_path):
     ]
 
 
+def test_csv_cells_are_kept_as_text_and_blank_cells_as_null(engine, model_dir, tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text(
+        "id,text,target,date,pages\n"
+        f'c1,"{TEXTS[0]}",the mission,2024-03-04,12\n'
+        f'c2,"{TEXTS[1]}",the agency,,\n',
+        encoding="utf-8",
+    )
+    output = tmp_path / "out.jsonl"
+    run_scoring(_options(model_dir, source, output, keep=("date", "pages")), engine=engine)
+    assert [(r["id"], r["date"], r["pages"]) for r in _read_jsonl(output)] == [
+        ("c1", "2024-03-04", "12"),
+        ("c2", None, None),
+    ]
+
+
 def test_article_rows_carry_the_kept_fields(engine, model_dir, tmp_path):
     source = _jsonl(
         tmp_path / "in.jsonl",
@@ -400,3 +416,15 @@ def test_report_by_date_on_a_file_scored_with_keep_fields(model_dir, tmp_path):
     assert result.exit_code == 0, result.output
     again = summarize(parquet, ReportOptions(time_field="date", min_mentions=1))
     assert again.series == summary.series and again.undated_rows == 1
+
+
+def test_report_without_the_time_field_points_to_keep_fields(engine, model_dir, plain, tmp_path):
+    from training.archive_report import ReportError, ReportOptions, summarize
+
+    with pytest.raises(ReportError) as err:
+        summarize(tmp_path / "plain.jsonl", ReportOptions(time_field="date"))
+    assert str(err.value) == (
+        f"{tmp_path / 'plain.jsonl'}: no field 'date' in the first row; pass --time-field with "
+        "a column of the scored file, or copy the date into the scored rows with "
+        "`stance score --keep-fields date`"
+    )
