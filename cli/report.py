@@ -16,7 +16,13 @@ def report_command(
         Path, typer.Argument(metavar="SCORED", help="`stance score` output (.jsonl/.parquet)")
     ],
     output: Annotated[Path, typer.Argument(metavar="OUTPUT.html", help="report to write")],
-    by: Annotated[str, typer.Option(help="group by: target | speaker | speaker,target")] = "target",
+    by: Annotated[
+        str,
+        typer.Option(
+            help="group by: target | speaker | speaker,target | fields kept by "
+            "`stance score --keep-fields` (e.g. source,target)"
+        ),
+    ] = "target",
     time_field: Annotated[
         str | None, typer.Option(help="date field for stance over time (ISO dates)")
     ] = None,

@@ -23,11 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-GROUPINGS = {
-    "target": ("target",),
-    "speaker": ("speaker",),
-    "speaker,target": ("speaker", "target"),
-}
+# --by: one to three fields joined by commas: target, speaker, or any field the scored rows
+# carry (a source kept by `stance score --keep-fields source`), e.g. "source,target".
+MAX_GROUP_FIELDS = 3
 FREQUENCIES = {"W": "week", "M": "month"}
 AUTHOR = "(author)"
 NO_TARGET = "(none)"
@@ -55,10 +53,22 @@ class ReportOptions:
     top: int = 15
     time_groups: int = 6
 
+    @property
+    def group_fields(self) -> tuple[str, ...]:
+        """The fields of --by, in order."""
+        return tuple(name.strip() for name in self.by.split(","))
+
     def validate(self) -> None:
         """Raise ReportError naming the bad option."""
-        if self.by not in GROUPINGS:
-            raise ReportError(f"--by {self.by!r}: use one of {', '.join(GROUPINGS)}")
+        fields = self.group_fields
+        if not all(fields) or len(fields) > MAX_GROUP_FIELDS or len(set(fields)) < len(fields):
+            raise ReportError(
+                f"--by {self.by!r}: name 1 to {MAX_GROUP_FIELDS} different fields of the scored "
+                "rows, separated by commas: target, speaker, speaker,target, or a field kept "
+                "with `stance score --keep-fields` (e.g. source,target)"
+            )
+        if {"label", "probabilities", "evidence"} & set(fields):
+            raise ReportError(f"--by {self.by!r}: label, probabilities and evidence are results")
         if self.freq not in FREQUENCIES:
             raise ReportError(f"--freq {self.freq!r}: use W (weeks) or M (months)")
         for name in ("min_mentions", "top", "time_groups"):
@@ -175,7 +185,8 @@ def _batches(
         "probabilities": probs,
         "evidence": pa.list_(pa.struct([pa.field("text", pa.string())])),
     }
-    schema = pa.schema([pa.field(c, types[c]) for c in columns])
+    # Other fields (--by a kept field) are read as strings, as Parquet output stores them.
+    schema = pa.schema([pa.field(c, types.get(c, pa.string())) for c in columns])
     if time_field:
         schema = schema.append(pa.field(time_field, pa.string()))
     parse = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
@@ -227,14 +238,14 @@ def _hint(column: str, options: ReportOptions) -> str:
     return "is it `stance score` output?"
 
 
-def _keyed(batch: Any, by: str, labels: tuple[str, ...]) -> Any:
+def _keyed(batch: Any, fields: tuple[str, ...], labels: tuple[str, ...]) -> Any:
     """A pyarrow Table of the batch with 'group' and 'confidence' columns added."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     table = pa.Table.from_batches([batch])
     parts = []
-    for name in GROUPINGS[by]:
+    for name in fields:
         filler = AUTHOR if name == "speaker" else NO_TARGET
         parts.append(pc.fill_null(table.column(name), filler))
     group = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, KEY_SEP)
@@ -271,14 +282,14 @@ def summarize(path: Path, options: ReportOptions) -> ArchiveSummary:
         raise ReportError(f"{path}: no such file; give the output of `stance score`")
     fmt, labels, names = _labels_and_format(path)
     timed = [options.time_field] if options.time_field else []
-    for name in ("label", "probabilities", *GROUPINGS[options.by], *timed):
+    for name in ("label", "probabilities", *options.group_fields, *timed):
         if name not in names:
             where = "the first row" if fmt == "jsonl" else "the schema"
             raise ReportError(f"{path}: no field {name!r} in {where}; {_hint(name, options)}")
     summary = ArchiveSummary(source=str(path), labels=labels, options=options)
-    base = ["label", "probabilities", *GROUPINGS[options.by]]
+    base = ["label", "probabilities", *options.group_fields]
     for batch in _batches(path, fmt, labels, base, None):
-        table = _keyed(batch, options.by, labels)
+        table = _keyed(batch, options.group_fields, labels)
         summary.rows += table.num_rows
         counts = table.group_by(["group", "label"]).aggregate(
             [("confidence", "sum"), ("confidence", "count")]
@@ -311,13 +322,13 @@ def _second_pass(path: Path, fmt: str, summary: ArchiveSummary) -> None:
     import pyarrow.compute as pc
 
     options = summary.options
-    columns = ["id", "label", "probabilities", "evidence", *GROUPINGS[options.by]]
+    columns = ["id", "label", "probabilities", "evidence", *options.group_fields]
     top = pa.array(summary.top_groups, pa.string())
     timed = set(summary.top_groups[: options.time_groups])
     heaps: dict[str, list[tuple[float, int, Quote]]] = {g: [] for g in summary.top_groups}
     seq = 0
     for batch in _batches(path, fmt, summary.labels, columns, options.time_field):
-        table = _keyed(batch, options.by, summary.labels)
+        table = _keyed(batch, options.group_fields, summary.labels)
         table = table.filter(pc.is_in(table.column("group"), value_set=top))
         if table.num_rows == 0:
             continue

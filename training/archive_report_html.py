@@ -166,7 +166,7 @@ def render(summary: ArchiveSummary) -> str:
     """The whole report as one HTML document."""
     labels, opts = summary.labels, summary.options
     colours = _colours(labels)
-    by = {"target": "target", "speaker": "speaker", "speaker,target": "speaker → target"}[opts.by]
+    by = " → ".join(opts.group_fields)
     out = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>Stance report: {_esc(summary.source)}</title><style>{_CSS}</style></head><body>",

@@ -151,9 +151,39 @@ def test_cli_writes_the_report_and_names_bad_options(scored: Path, tmp_path: Pat
     ok = runner.invoke(app, ["report", str(scored), str(out), "--min-mentions", "2"])
     assert ok.exit_code == 0, ok.output
     assert "wrote" in ok.output and out.is_file()
-    bad = runner.invoke(app, ["report", str(scored), str(out), "--by", "source"])
+    bad = runner.invoke(app, ["report", str(scored), str(out), "--by", "target,target"])
     assert bad.exit_code == 2
-    assert "error: --by 'source': use one of target, speaker, speaker,target" in bad.output
+    assert (
+        "error: --by 'target,target': name 1 to 3 different fields of the scored rows, "
+        "separated by commas" in bad.output
+    )
+    absent = runner.invoke(app, ["report", str(scored), str(out), "--by", "source"])
+    assert absent.exit_code == 2
+    assert "source" in absent.output and "is it `stance score` output?" in absent.output
+
+
+@pytest.mark.parametrize("suffix", ["jsonl", "parquet"])
+def test_grouping_by_a_kept_field(tmp_path: Path, suffix: str) -> None:
+    # A field copied by `stance score --keep-fields source` groups like target or speaker.
+    rows = [{**r, "source": "Gazette" if i % 3 else "Courier"} for i, r in enumerate(ROWS)]
+    rows[7]["source"] = None
+    path = tmp_path / f"kept.{suffix}"
+    if suffix == "jsonl":
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    else:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pq.write_table(pa.Table.from_pylist(rows), path)
+    s = summarize(path, ReportOptions(by="source", min_mentions=1))
+    assert s.top_groups == ["Gazette", "Courier", "(none)"]
+    assert dict(s.groups["Courier"]) == {"positive": 2, "neutral": 1}  # r1, r7; r4
+    pairs = summarize(path, ReportOptions(by="source,target", min_mentions=2))
+    assert pairs.top_groups == [  # two rows each; ties keep the order of first appearance
+        f"Courier{KEY_SEP}the mission",
+        f"Gazette{KEY_SEP}the mission",
+        f"Gazette{KEY_SEP}the treaty",
+    ]
 
 
 def test_input_errors_say_what_was_found(tmp_path: Path, scored_parquet: Path) -> None:
