@@ -17,7 +17,7 @@ differ; see bench/data/README.md) and prints, in one run:
    as right only when the analysis has a stance for them (matched by name, surname or role
    phrase) toward the target with the right label; pair accuracy and per-item macro-F1.
 
-``--model keyword`` uses model.article.KeywordStanceClassifier (it ignores target and
+``--model keyword`` uses the test stub in tests/keyword_stub.py (it ignores target and
 speaker and reads fixed phrases), for the attribution numbers and the article path only.
 ``--show-errors`` lists the pairs a path gets wrong.
 """
@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from sklearn.metrics import f1_score  # noqa: E402
 
-from model.article import ArticleAnalysis, KeywordStanceClassifier, analyze_article  # noqa: E402
+from model.article import ArticleAnalysis, analyze_article  # noqa: E402
 from model.article.spans import Areas  # noqa: E402
 from model.speaker import speaker_forms, speaker_statements  # noqa: E402
 from model.types import StanceQuery  # noqa: E402
@@ -141,12 +141,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     model: Any
     if args.model == "keyword":
+        # The keyword stub is test code (not shipped); only this no-model mode needs it.
+        from tests.keyword_stub import KeywordStanceClassifier
+
         model = KeywordStanceClassifier()
     else:
         from model.classifier import StanceClassifier
-        from training.registry import resolve_model_path
+        from model.store import resolve_model
 
-        model = StanceClassifier.load(resolve_model_path(args.model), backend=args.backend)
+        model = StanceClassifier.load(resolve_model(args.model)[0], backend=args.backend)
         queries = [
             StanceQuery(text=p["text"], target=p["target"], speaker=s["speaker"])
             for p in pairs
