@@ -71,7 +71,7 @@ class LiveServer:
             self.proc.kill()
 
 
-@pytest.fixture()
+@pytest.fixture(scope="session")
 def live_server() -> type[LiveServer]:
     """The LiveServer class (start one per test or per module)."""
     return LiveServer

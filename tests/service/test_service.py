@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -21,52 +17,8 @@ API_KEY = "test-key-123"
 TEXT = "The minister praised the monitoring mission for its calm and professional work."
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _start(env_extra: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    env = {**os.environ, **env_extra, "BENTOML_DO_NOT_TRACK": "true"}
-    handle = log.open("wb")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bentoml",
-            "serve",
-            "service.service:StanceService",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=handle,
-        stderr=subprocess.STDOUT,
-    )
-    return proc, f"http://127.0.0.1:{port}"
-
-
-def _wait_ready(proc: subprocess.Popen[bytes], url: str, log: Path, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited early:\n{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"server not ready in {timeout}s:\n{log.read_text()[-3000:]}")
-
-
 @pytest.fixture(scope="module")
-def servers(trained_model_dir, tmp_path_factory):
+def servers(trained_model_dir, tmp_path_factory, live_server):
     """Two servers on one registered model: without and with an API key."""
     from model import StanceClassifier
     from training.registry import register
@@ -79,20 +31,15 @@ def servers(trained_model_dir, tmp_path_factory):
         "STANCE_MAX_BODY_BYTES": "150000",
         "STANCE_MAX_TEXT_CHARS": "5000",
     }
-    open_proc, open_url = _start(common, logs / "open.log")
-    key_proc, key_url = _start({**common, "STANCE_API_KEY": API_KEY}, logs / "key.log")
+    open_server = live_server(common, logs / "open.log")
+    key_server = live_server({**common, "STANCE_API_KEY": API_KEY}, logs / "key.log")
     try:
-        _wait_ready(open_proc, open_url, logs / "open.log")
-        _wait_ready(key_proc, key_url, logs / "key.log")
-        yield {"open": open_url, "key": key_url, "tag": tag, "logs": logs}
+        open_server.wait_ready()
+        key_server.wait_ready()
+        yield {"open": open_server.url, "key": key_server.url, "tag": tag, "logs": logs}
     finally:
-        for proc in (open_proc, key_proc):
-            proc.terminate()
-        for proc in (open_proc, key_proc):
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        open_server.stop()
+        key_server.stop()
 
 
 def _post(url: str, path: str, body: object, **kw) -> httpx.Response:
