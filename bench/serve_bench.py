@@ -16,7 +16,6 @@ import argparse
 import concurrent.futures
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,6 +29,9 @@ import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from server import free_port, register_folder, wait_ready  # noqa: E402 - after the path set-up
 
 
 def dev_queries(limit: int) -> list[dict[str, object]]:
@@ -42,12 +44,6 @@ def dev_queries(limit: int) -> list[dict[str, object]]:
             for t in record["targets"]:
                 items.append({"text": record["sentence_normalized"], "target": t["mention"]})
     return items[:limit]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class RssSampler(threading.Thread):
@@ -119,12 +115,7 @@ def main() -> None:
 
     home = tempfile.mkdtemp(prefix="stance-bench-bentoml-")
     env = {**os.environ, "BENTOML_HOME": home, "BENTOML_DO_NOT_TRACK": "true"}
-    reg = (
-        "from model import StanceClassifier; from training.registry import register; "
-        f"print(register(StanceClassifier.load({opts.model!r}), {{}}))"
-    )
-    tag = subprocess.check_output([sys.executable, "-c", reg], cwd=ROOT, env=env, text=True)
-    env["STANCE_MODEL_TAG"] = tag.strip().splitlines()[-1]
+    env["STANCE_MODEL_TAG"] = register_folder(Path(opts.model), home)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = open(Path(home) / "serve.log", "wb")  # noqa: SIM115 - closed at the end
@@ -148,15 +139,7 @@ def main() -> None:
     sampler = RssSampler(server.pid)
     sampler.start()
     try:
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
-        else:
-            raise SystemExit("server did not become ready")
+        wait_ready(server, url, Path(home) / "serve.log")
         lone_latencies(url, items, 5)  # warm-up
 
         # (2) HTTP batch throughput: concurrent clients (default 2) so the network and JSON

@@ -61,7 +61,7 @@ def serve(env_extra: dict[str, str], log: Path, timeout: float = 300) -> Iterato
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            _wait_ready(proc, url, log, timeout)
+            wait_ready(proc, url, log, timeout)
             yield url
         finally:
             proc.terminate()
@@ -72,7 +72,9 @@ def serve(env_extra: dict[str, str], log: Path, timeout: float = 300) -> Iterato
                 proc.wait()
 
 
-def _wait_ready(proc: subprocess.Popen[bytes], url: str, log: Path, timeout: float) -> None:
+def wait_ready(proc: subprocess.Popen[bytes], url: str, log: Path, timeout: float = 300) -> None:
+    """Poll ``url``/readyz until 200; raise with the end of ``log`` if the server exits or the
+    timeout passes."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:

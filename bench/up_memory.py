@@ -19,7 +19,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
@@ -28,7 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from serve_bench import RssSampler, free_port  # noqa: E402 - after the path set-up
+from serve_bench import RssSampler  # noqa: E402 - after the path set-up
+from server import free_port, register_folder, wait_ready  # noqa: E402
 
 BUDGET_MIB = 800
 SENTENCES = [
@@ -81,16 +81,7 @@ def measure(command: list[str], env: dict[str, str], requests: int, log: Path) -
         sampler = RssSampler(server.pid)
         sampler.start()
         try:
-            deadline = time.monotonic() + 300
-            while time.monotonic() < deadline:
-                try:
-                    if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.5)
-            else:
-                raise SystemExit(f"server did not become ready; see {log}")
+            wait_ready(server, url, log)
             load(url, requests)
         finally:
             sampler.stop.set()
@@ -107,11 +98,7 @@ def main() -> None:
     home = Path(tempfile.mkdtemp(prefix="stance-up-memory-"))
     model = opts.model or default_model(home / "model")
     env = {**os.environ, "BENTOML_HOME": str(home / "store"), "BENTOML_DO_NOT_TRACK": "true"}
-    reg = (
-        "import sys; from model import StanceClassifier; from training.registry import register;"
-        "print(register(StanceClassifier.load(sys.argv[1]), {}))"
-    )
-    subprocess.run([sys.executable, "-c", reg, str(model)], cwd=ROOT, env=env, check=True)
+    register_folder(model, env["BENTOML_HOME"])
     serve = [sys.executable, "-m", "bentoml", "serve", "service.service:StanceService"]
     up = [str(Path(sys.executable).parent / "stance"), "up"]
     direct = measure(serve, env, opts.requests, home / "serve.log")
