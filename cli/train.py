@@ -39,7 +39,11 @@ def train(
         typer.Option("--train", help="training file/folder or source name; repeatable"),
     ] = None,
     dev: Annotated[
-        str | None, typer.Option(help="dev file or source name (early stopping, calibration)")
+        str | None,
+        typer.Option(
+            help="dev file or source name (early stopping, calibration), or holdout:F to hold "
+            "out a fraction F of the training texts"
+        ),
     ] = None,
     eval_data: Annotated[
         list[str] | None, typer.Option("--eval", help="extra evaluation file; repeatable")

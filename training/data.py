@@ -286,3 +286,49 @@ def resolve_labels(
             continue
         pairs.append((ex.query, index[ex.label]))
     return pairs, problems
+
+
+HOLDOUT_PREFIX = "holdout:"
+_HOLDOUT_BUCKETS = 10_000
+
+
+def holdout_fraction(dev: str | None) -> float | None:
+    """The fraction in a ``holdout:F`` dev source ("hold F of the training texts out for
+    early stopping and calibration"), None for any other source.
+
+    Raises:
+        DataError: ``holdout:`` with a value that is not a number in (0, 0.5].
+    """
+    if dev is None or not dev.startswith(HOLDOUT_PREFIX):
+        return None
+    raw = dev[len(HOLDOUT_PREFIX) :]
+    try:
+        fraction = float(raw)
+    except ValueError:
+        fraction = -1.0
+    if not 0.0 < fraction <= 0.5:
+        raise DataError(
+            f"[data].dev: {dev!r} needs a fraction in (0, 0.5] after 'holdout:', "
+            "e.g. 'holdout:0.1'"
+        )
+    return fraction
+
+
+def split_holdout(
+    examples: list[StanceExample], fraction: float
+) -> tuple[list[StanceExample], list[StanceExample]]:
+    """(train, held out): about ``fraction`` of the distinct texts, with all their examples.
+
+    Why by text: NewsMTSC has several targets per sentence and the contrast corpus two
+    speakers per text; splitting examples would leak a text into both sides. The choice
+    hashes the text, so it is the same for every seed and setting (settings stay comparable)
+    and does not depend on file order.
+    """
+    cut = round(fraction * _HOLDOUT_BUCKETS)
+    train: list[StanceExample] = []
+    held: list[StanceExample] = []
+    for ex in examples:
+        digest = hashlib.sha1(" ".join(ex.query.text.split()).encode("utf-8")).digest()
+        bucket = int.from_bytes(digest[:4], "big") % _HOLDOUT_BUCKETS
+        (held if bucket < cut else train).append(ex)
+    return train, held

@@ -25,8 +25,10 @@ from training.data import (
     DataError,
     LoadReport,
     StanceExample,
+    holdout_fraction,
     load_examples,
     resolve_labels,
+    split_holdout,
 )
 from training.datasets import BUNDLED, NAMED_SOURCES, resolve_source
 from training.evaluate import evaluate_model
@@ -88,6 +90,10 @@ class DataOptions:
         if merged["format"] not in FORMATS:
             raise ArgsError(f"[data].format: {merged['format']!r} is not one of {list(FORMATS)}")
         dev = merged["dev"] or None
+        try:
+            holdout_fraction(dev)
+        except DataError as err:
+            raise ArgsError(str(err)) from None
         return cls(
             train=list(merged["train"]),
             dev=dev,
@@ -178,9 +184,16 @@ def run_training(
     if unseen:
         log(f"warning: label(s) {unseen} have no training examples")
     config = run.model.replace(labels=labels)
-    train_pairs = labelled_pairs(train_examples, labels, options, "training data")
+    holdout = holdout_fraction(options.dev)
     dev_pairs: list[tuple[StanceQuery, int]] = []
-    if options.dev:
+    if holdout is not None:
+        # Early stopping and calibration on held-out training texts: the dev sets listed in
+        # [data].eval then stay untouched, so their scores are estimates, not selections.
+        train_examples, held = split_holdout(train_examples, holdout)
+        fingerprints[f"dev:{options.dev}"] = {"examples": len(held)}
+        dev_pairs = labelled_pairs(held, labels, options, f"dev data {options.dev}")
+    train_pairs = labelled_pairs(train_examples, labels, options, "training data")
+    if options.dev and holdout is None:
         dev_report = options.load(options.dev, labels)
         fingerprints[f"dev:{options.dev}"] = _fingerprint(dev_report)
         dev_pairs = labelled_pairs(dev_report.examples, labels, options, f"dev data {options.dev}")

@@ -21,8 +21,10 @@ from training.data import (
     StanceExample,
     detect_format,
     file_sha256,
+    holdout_fraction,
     load_examples,
     resolve_labels,
+    split_holdout,
 )
 
 # --------------------------------------------------------------------------- helpers
@@ -863,3 +865,45 @@ def test_resolve_labels_validates_queries() -> None:
     assert problems == [
         "f:9: mentions: span [0, 50] is not a [start, end) pair inside the text (length 6)"
     ]
+
+
+# --------------------------------------------------------------------------- holdout dev
+
+
+def _per_text_examples(texts: Sequence[str], per_text: int = 2) -> list[StanceExample]:
+    return [
+        StanceExample(StanceQuery(text=t, target=f"t{k}"), "neutral", f"line {i} target {k}")
+        for i, t in enumerate(texts)
+        for k in range(per_text)
+    ]
+
+
+def test_split_holdout_keeps_texts_whole_and_is_stable() -> None:
+    texts = [f"Sentence number {i} about the harbour plan." for i in range(2000)]
+    train, held = split_holdout(_per_text_examples(texts), 0.1)
+    held_texts = {e.query.text for e in held}
+    assert held_texts.isdisjoint(e.query.text for e in train)
+    assert len(train) + len(held) == 4000 and len(held) % 2 == 0  # both targets go together
+    assert 170 <= len(held_texts) <= 230  # about 10% of 2,000 texts
+    # The same texts whatever the order, and whitespace does not move a text.
+    again = split_holdout(_per_text_examples(list(reversed(texts))), 0.1)[1]
+    assert {e.query.text for e in again} == held_texts
+    spaced = split_holdout(_per_text_examples([t.replace(" ", "  ") for t in texts]), 0.1)[1]
+    assert {" ".join(e.query.text.split()) for e in spaced} == held_texts
+
+
+@pytest.mark.parametrize(
+    ("dev", "expected"),
+    [(None, None), ("newsmtsc-dev-rw", None), ("holdout:0.1", 0.1), ("holdout:0.5", 0.5)],
+)
+def test_holdout_fraction_values(dev: str | None, expected: float | None) -> None:
+    assert holdout_fraction(dev) == expected
+
+
+@pytest.mark.parametrize("dev", ["holdout:", "holdout:0", "holdout:0.6", "holdout:ten"])
+def test_holdout_fraction_errors(dev: str) -> None:
+    with pytest.raises(DataError) as info:
+        holdout_fraction(dev)
+    assert str(info.value) == (
+        f"[data].dev: {dev!r} needs a fraction in (0, 0.5] after 'holdout:', e.g. 'holdout:0.1'"
+    )

@@ -82,3 +82,12 @@ def test_label_map_is_not_applied_to_named_sources() -> None:
     options = DataOptions.from_dict({"label_map": "positive=renamed"})
     labels = {e.label for e in options.load("bundled").examples}
     assert labels == {"negative", "neutral", "positive"}
+
+
+def test_holdout_dev_is_validated_where_the_config_enters() -> None:
+    with pytest.raises(ArgsError) as info:
+        DataOptions.from_dict({"dev": "holdout:2"})
+    assert str(info.value) == (
+        "[data].dev: 'holdout:2' needs a fraction in (0, 0.5] after 'holdout:', e.g. 'holdout:0.1'"
+    )
+    assert DataOptions.from_dict({"dev": "holdout:0.1"}).dev == "holdout:0.1"

@@ -1,0 +1,177 @@
+"""The honest protocol (issue 13): settings x seeds, scored on dev sets nobody selected on.
+
+    python bench/protocol.py --settings default,no-bundled --seeds 1,2,3
+    python bench/protocol.py --table                 # print what is recorded, train nothing
+
+Every run trains through training.pipeline.run_training (the code path of `stance train`)
+with ``[data].dev = "holdout:0.1"``: early stopping and temperature scaling use 10% of the
+training texts (chosen by a hash of the text, the same for every seed and setting), so
+NewsMTSC dev_rw and dev_mt are never used to choose anything and their scores estimate
+unseen data. Each (setting, seed) is trained once; its summary is kept under
+``bench/results/protocol/<setting>/seed<N>.json`` and reused on the next call, so the table
+grows run by run and survives an interrupted session.
+
+The table: mean +- sample standard deviation over seeds of dev_rw and dev_mt macro-F1 (and
+their mean), the difference of the means from the first setting listed (the baseline of the
+same call), training minutes, and the contrast dev set's classifier-path pair accuracy
+(bench/contrast.py; the speaker path must not regress).
+
+Settings are named override sets (``SETTINGS`` below); ``--set section.key=value`` adds an
+ad-hoc setting named by ``--name``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.train_newsmtsc import DEFAULT_CONFIG, _parse_set  # noqa: E402
+from training.args import load_run_config  # noqa: E402
+from training.pipeline import run_training  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results" / "protocol"
+HOLDOUT = "holdout:0.1"
+DEV_RW, DEV_MT = "newsmtsc-dev-rw", "newsmtsc-dev-mt"
+NEWSMTSC_ONLY = ["newsmtsc-train"]
+CORPUS = ROOT / "training" / "corpus"
+# The bundled corpus before part e (issue 11's contrast data), by file, so the setting keeps
+# its meaning when parts are added.
+CORPUS_ABCD = [
+    str(CORPUS / f)
+    for f in ("part_a.jsonl", "part_b.jsonl", "part_c.jsonl", "part_d_contrast.jsonl")
+]
+
+# name -> overrides on top of training/configs/default.toml (plus the holdout dev).
+SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
+    "default": {},
+    "corpus-abcd": {"data": {"train": [*NEWSMTSC_ONLY, *CORPUS_ABCD]}},
+    "no-bundled": {"data": {"train": NEWSMTSC_ONLY}},
+    "dev-rw-selected": {"data": {"dev": DEV_RW}},  # the old protocol: dev_rw picks (biased)
+    "epochs-4": {"training": {"epochs": 4}},
+    "lr-3e-5": {"training": {"learning_rate": 3e-5}},
+}
+
+
+def run_one(name: str, overrides: dict[str, dict[str, Any]], seed: int) -> dict[str, Any]:
+    """Train (setting, seed) unless recorded; return its summary."""
+    path = RESULTS / name / f"seed{seed}.json"
+    if path.exists():
+        return dict(json.loads(path.read_text()))
+    merged: dict[str, dict[str, Any]] = {
+        "model": dict(overrides.get("model", {})),
+        "training": {"export_onnx": False, **overrides.get("training", {}), "seed": seed},
+        "data": {"dev": HOLDOUT, **overrides.get("data", {})},
+    }
+    run = load_run_config(DEFAULT_CONFIG, merged)
+    out = RESULTS / name / f"seed{seed}-run"
+    started = time.perf_counter()
+    outcome = run_training(run, out, do_register=False)
+    meta = outcome.metadata
+    summary = {
+        "setting": name,
+        "seed": seed,
+        "overrides": merged,
+        "dev_rw": meta["eval_metrics"][DEV_RW]["macro_f1"],
+        "dev_mt": meta["eval_metrics"][DEV_MT]["macro_f1"],
+        "selection_dev": meta["dev_metrics"]["macro_f1"],
+        "best_step": meta["best_step"],
+        "steps": meta["steps"],
+        "train_minutes": round(meta["train_seconds"] / 60, 1),
+        "wall_minutes": round((time.perf_counter() - started) / 60, 1),
+        "contrast_pair_accuracy": _contrast(out / "model"),
+        "model_folder": str(out / "model"),
+    }
+    path.write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+def _contrast(folder: Path) -> float:
+    """Classifier-path pair accuracy on the contrast dev set (speaker given)."""
+    from bench.contrast import DEFAULT_DATA, load_pairs, score
+    from model.classifier import StanceClassifier
+    from model.types import StanceQuery
+
+    model = StanceClassifier.load(folder)
+    pairs = load_pairs(DEFAULT_DATA)
+    queries = [
+        StanceQuery(text=p["text"], target=p["target"], speaker=s["speaker"])
+        for p in pairs
+        for s in p["speakers"]
+    ]
+    gold = [s["label"] for p in pairs for s in p["speakers"]]
+    predicted = [r.label for r in model.predict(queries)]
+    return float(score("classifier", gold, predicted, model.labels)["pair_accuracy"])
+
+
+def _mean_sd(values: list[float]) -> str:
+    if not values:
+        return "-"
+    sd = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{statistics.mean(values):.4f} +- {sd:.4f}"
+
+
+def table(names: list[str]) -> str:
+    """Markdown table of every recorded seed of ``names`` (the first is the baseline)."""
+    lines = [
+        "| setting | seeds | dev_rw macro-F1 | dev_mt macro-F1 | mean of both | "
+        "vs baseline | train min | contrast pairs |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    base: float | None = None
+    for name in names:
+        runs = [json.loads(p.read_text()) for p in sorted((RESULTS / name).glob("seed*.json"))]
+        if not runs:
+            lines.append(f"| {name} | 0 | - | - | - | - | - | - |")
+            continue
+        rw = [r["dev_rw"] for r in runs]
+        mt = [r["dev_mt"] for r in runs]
+        both = statistics.mean([(a + b) / 2 for a, b in zip(rw, mt, strict=True)])
+        base = both if base is None else base
+        contrast = statistics.mean(r["contrast_pair_accuracy"] for r in runs)
+        minutes = statistics.mean(r["train_minutes"] for r in runs)
+        seeds = ",".join(str(r["seed"]) for r in runs)
+        lines.append(
+            f"| {name} | {seeds} | {_mean_sd(rw)} | {_mean_sd(mt)} | {both:.4f} | "
+            f"{both - base:+.4f} | {minutes:.1f} | {contrast:.3f} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Train what is missing, then print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--settings", default="default", help="comma-separated names")
+    parser.add_argument("--seeds", default="1,2,3", help="comma-separated seeds")
+    parser.add_argument("--set", action="append", default=[], help="section.key=value")
+    parser.add_argument("--name", default=None, help="name of the --set setting")
+    parser.add_argument("--table", action="store_true", help="only print the table")
+    args = parser.parse_args(argv)
+    names = [n for n in args.settings.split(",") if n]
+    settings = dict(SETTINGS)
+    if args.set:
+        if not args.name:
+            parser.error("--set needs --name for the setting it defines")
+        settings[args.name] = _parse_set(args.set)
+        names.append(args.name)
+    unknown = [n for n in names if n not in settings]
+    if unknown:
+        parser.error(f"unknown setting(s) {unknown}; known: {sorted(settings)}")
+    if not args.table:
+        for seed in (int(s) for s in args.seeds.split(",")):
+            for name in names:
+                summary = run_one(name, settings[name], seed)
+                print(json.dumps(summary), flush=True)
+    print(table(names))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
