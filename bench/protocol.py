@@ -55,6 +55,7 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     "corpus-abcd": {"data": {"train": [*NEWSMTSC_ONLY, *CORPUS_ABCD]}},
     "no-bundled": {"data": {"train": NEWSMTSC_ONLY}},
     "dev-rw-selected": {"data": {"dev": DEV_RW}},  # the old protocol: dev_rw picks (biased)
+    "further-mentions": {"data": {"further_mentions": True}},
     "epochs-4": {"training": {"epochs": 4}},
     "lr-3e-5": {"training": {"learning_rate": 3e-5}},
 }

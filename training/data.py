@@ -10,6 +10,7 @@ then they are counted and the first few shown.
 from __future__ import annotations
 
 import codecs
+import functools
 import hashlib
 import json
 from collections.abc import Callable
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from model.labels import LabelError, LabelRules, newsmtsc_label
-from model.types import QueryError, StanceQuery
+from model.types import QueryError, Span, StanceQuery
 from records.columns import ColumnMap, is_missing
 from records.formats import EXTENSIONS, InputError, format_of, iter_file
 from records.formats import FORMATS as FILE_FORMATS
@@ -103,8 +104,13 @@ def load_examples(
     allow_bad: bool = False,
     require_examples: bool = True,
     label_rules: LabelRules | None = None,
+    further_mentions: bool = False,
 ) -> LoadReport:
     """Read labelled examples from a file, or from every supported file in a folder.
+
+    ``further_mentions``: in NewsMTSC files, also mark the target's other mentions in the
+    sentence (its ``further_mentions``: pronouns and repeated names), as inference does
+    with every mention it finds; without it only the annotated span is marked.
 
     Each file's label values are read once, under ``label_rules`` (default: no map, any
     label set): unmapped numbers and labels outside ``label_rules.labels`` stop the load.
@@ -120,12 +126,16 @@ def load_examples(
     except LookupError:
         raise DataError(f"unknown encoding {encoding!r}; use e.g. utf-8 or cp1252") from None
     if path.is_dir():
-        return _load_folder(path, fmt, columns, encoding, allow_bad, label_rules)
+        return _load_folder(path, fmt, columns, encoding, allow_bad, label_rules, further_mentions)
     if not path.is_file():
         raise DataError(f"{path}: no such file")
     real_fmt = detect_format(path, encoding) if fmt == "auto" else fmt
     report = LoadReport(path=path, format=real_fmt, sha256=file_sha256(path))
-    parse = _parse_newsmtsc if real_fmt == "newsmtsc" else _flat_parser(columns)
+    parse = (
+        functools.partial(_parse_newsmtsc, further=further_mentions)
+        if real_fmt == "newsmtsc"
+        else _flat_parser(columns)
+    )
     file_format = "jsonl" if real_fmt == "newsmtsc" else real_fmt
     try:
         for raw in iter_file(
@@ -167,6 +177,7 @@ def _load_folder(
     encoding: str,
     allow_bad: bool,
     label_rules: LabelRules | None,
+    further_mentions: bool,
 ) -> LoadReport:
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in EXTENSIONS)
     if not files:
@@ -176,7 +187,14 @@ def _load_folder(
     for file in files:
         # One file of a folder may hold only skipped records; the folder as a whole may not.
         part = load_examples(
-            file, fmt, columns, encoding, allow_bad, require_examples=False, label_rules=label_rules
+            file,
+            fmt,
+            columns,
+            encoding,
+            allow_bad,
+            require_examples=False,
+            label_rules=label_rules,
+            further_mentions=further_mentions,
         )
         merged.examples.extend(part.examples)
         merged.bad.extend(part.bad)
@@ -192,9 +210,7 @@ class _RecordError(ValueError):
     """A single record is bad; becomes 'file:line: message'."""
 
 
-def _column_check(
-    path: Path, fmt: str, columns: ColumnMap
-) -> Callable[[list[str]], None]:
+def _column_check(path: Path, fmt: str, columns: ColumnMap) -> Callable[[list[str]], None]:
     """Fails a CSV/TSV header or Parquet schema without the text, target or label column."""
 
     def check(names: list[str]) -> None:
@@ -232,7 +248,9 @@ def _flat_parser(columns: ColumnMap) -> Any:
     return parse
 
 
-def _parse_newsmtsc(where: str, record: dict[str, Any]) -> list[StanceExample]:
+def _parse_newsmtsc(
+    where: str, record: dict[str, Any], further: bool = False
+) -> list[StanceExample]:
     text = _field(record, "sentence_normalized")
     targets = record.get("targets")
     if not isinstance(targets, list) or not targets:
@@ -262,9 +280,25 @@ def _parse_newsmtsc(where: str, record: dict[str, Any]) -> list[StanceExample]:
                 f"field 'targets[{k}].polarity': {polarity!r} is not 2.0, 4.0 or 6.0"
             )
         ident = target.get("Input.gid") or (f"{base_id}#{k}" if base_id else None)
-        query = StanceQuery(text=str(text), target=str(mention), mentions=((start, end),), id=ident)
+        spans = _with_further(target, (start, end), len(str(text))) if further else [(start, end)]
+        query = StanceQuery(text=str(text), target=str(mention), mentions=tuple(spans), id=ident)
         examples.append(StanceExample(query=query, label=label, where=f"{where} targets[{k}]"))
     return examples
+
+
+def _with_further(target: dict[str, Any], main: Span, length: int) -> list[Span]:
+    """The annotated span plus the well-formed further mentions that do not overlap it or
+    each other, sorted (the encoder's marker layout needs disjoint spans)."""
+    spans = [main]
+    extra = target.get("further_mentions")
+    for item in extra if isinstance(extra, list) else []:
+        lo = item.get("from") if isinstance(item, dict) else None
+        hi = item.get("to") if isinstance(item, dict) else None
+        if not (isinstance(lo, int) and isinstance(hi, int) and 0 <= lo < hi <= length):
+            continue  # a malformed coreference span is skipped: the main span still counts
+        if all(hi <= a or lo >= b for a, b in spans):
+            spans.append((lo, hi))
+    return sorted(spans)
 
 
 def resolve_labels(
@@ -308,8 +342,7 @@ def holdout_fraction(dev: str | None) -> float | None:
         fraction = -1.0
     if not 0.0 < fraction <= 0.5:
         raise DataError(
-            f"[data].dev: {dev!r} needs a fraction in (0, 0.5] after 'holdout:', "
-            "e.g. 'holdout:0.1'"
+            f"[data].dev: {dev!r} needs a fraction in (0, 0.5] after 'holdout:', e.g. 'holdout:0.1'"
         )
     return fraction
 

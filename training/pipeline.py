@@ -53,6 +53,8 @@ DEFAULT_DATA: dict[str, Any] = {
     "label_aliases": True,
     "label_map": None,
     "newsmtsc_dir": None,
+    # Mark NewsMTSC's further_mentions too (see training/data.py load_examples).
+    "further_mentions": False,
 }
 
 
@@ -70,6 +72,7 @@ class DataOptions:
     label_aliases: bool
     newsmtsc_dir: str | None
     label_map: dict[str, str] | None = None
+    further_mentions: bool = False
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> DataOptions:
@@ -111,6 +114,7 @@ class DataOptions:
             label_aliases=bool(merged["label_aliases"]),
             newsmtsc_dir=merged["newsmtsc_dir"],
             label_map=label_map_arg(merged["label_map"], "[data].label_map"),
+            further_mentions=bool(merged["further_mentions"]),
         )
 
     def load(self, source: str, labels: tuple[str, ...] | None = None) -> LoadReport:
@@ -128,6 +132,7 @@ class DataOptions:
             encoding="utf-8" if named else self.encoding,
             allow_bad=self.skip_bad,
             label_rules=rules,
+            further_mentions=self.further_mentions,
         )
 
 

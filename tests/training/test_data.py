@@ -122,7 +122,7 @@ def test_newsmtsc_detected_and_one_example_per_target(tmp_path: Path) -> None:
     assert ortiz.query.speaker is None
 
     # The annotated span is carried as the query's mention and points at the mention text.
-    # (further_mentions, coreference spans, are not added: only the primary span is used.)
+    # (further_mentions, coreference spans, are added only when asked: see the next test.)
     for ex in report.examples:
         assert ex.query.mentions is not None and len(ex.query.mentions) == 1
         start, end = ex.query.mentions[0]
@@ -132,6 +132,19 @@ def test_newsmtsc_detected_and_one_example_per_target(tmp_path: Path) -> None:
     assert ortiz.where == f"{path}:1 targets[0]"
     assert critics.where == f"{path}:1 targets[1]"
     assert ministry.where == f"{path}:2 targets[0]"
+
+
+def test_newsmtsc_further_mentions_are_marked_when_asked(tmp_path: Path) -> None:
+    records = _newsmtsc_records()
+    extra = records[0]["targets"][0]["further_mentions"]
+    # Malformed or overlapping spans are skipped; the annotated span always stays.
+    extra += [{"from": 3, "to": 999}, {"from": "a", "to": 4}, {"from": S1.index("Ortiz"), "to": 12}]
+    path = _write_jsonl(tmp_path / "train.jsonl", records)
+    ortiz, critics, _ = load_examples(path, further_mentions=True).examples
+    first, second = S1.index("Lena Ortiz"), S1.rindex("Ortiz")
+    assert ortiz.query.mentions == ((first, first + 10), (second, second + 5))
+    assert critics.query.mentions == ((S1.index("critics"), S1.index("critics") + 7),)
+    assert load_examples(path).examples[0].query.mentions == ((first, first + 10),)
 
 
 def test_newsmtsc_forced_format_and_labels_resolve(tmp_path: Path) -> None:
