@@ -2,6 +2,7 @@
 
     python bench/protocol.py --settings default,no-bundled --seeds 1,2,3
     python bench/protocol.py --table                 # print what is recorded, train nothing
+    python bench/protocol.py --table --ensemble      # ... and each setting's seed ensemble
 
 Every run trains through training.pipeline.run_training (the code path of `stance train`)
 with ``[data].dev = "holdout:0.1"``: early stopping and temperature scaling use 10% of the
@@ -56,6 +57,8 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     "no-bundled": {"data": {"train": NEWSMTSC_ONLY}},
     "dev-rw-selected": {"data": {"dev": DEV_RW}},  # the old protocol: dev_rw picks (biased)
     "further-mentions": {"data": {"further_mentions": True}},
+    # Soft labels from the "default" setting's recorded seed models (their ensemble).
+    "distilled": {"training": {"teachers": ["protocol:default"], "distill_weight": 0.5}},
     "epochs-4": {"training": {"epochs": 4}},
     "lr-3e-5": {"training": {"learning_rate": 3e-5}},
 }
@@ -71,6 +74,8 @@ def run_one(name: str, overrides: dict[str, dict[str, Any]], seed: int) -> dict[
         "training": {"export_onnx": False, **overrides.get("training", {}), "seed": seed},
         "data": {"dev": HOLDOUT, **overrides.get("data", {})},
     }
+    teachers = merged["training"].get("teachers", [])
+    merged["training"]["teachers"] = [f for t in teachers for f in _teacher_folders(t)]
     run = load_run_config(DEFAULT_CONFIG, merged)
     out = RESULTS / name / f"seed{seed}-run"
     started = time.perf_counter()
@@ -94,6 +99,19 @@ def run_one(name: str, overrides: dict[str, dict[str, Any]], seed: int) -> dict[
     return summary
 
 
+def _teacher_folders(spec: str) -> list[str]:
+    """``protocol:<setting>``: every recorded model folder of that setting (all seeds: the
+    teacher is their ensemble); any other spec is a folder or tag as given."""
+    if not spec.startswith("protocol:"):
+        return [spec]
+    name = spec.split(":", 1)[1]
+    runs = [json.loads(p.read_text()) for p in sorted((RESULTS / name).glob("seed*.json"))]
+    folders = [r["model_folder"] for r in runs]
+    if len(folders) < 2:
+        raise SystemExit(f"teachers {spec}: needs at least 2 recorded seeds of {name!r}")
+    return folders
+
+
 def _contrast(folder: Path) -> float:
     """Classifier-path pair accuracy on the contrast dev set (speaker given)."""
     from bench.contrast import DEFAULT_DATA, load_pairs, score
@@ -110,6 +128,38 @@ def _contrast(folder: Path) -> float:
     gold = [s["label"] for p in pairs for s in p["speakers"]]
     predicted = [r.label for r in model.predict(queries)]
     return float(score("classifier", gold, predicted, model.labels)["pair_accuracy"])
+
+
+def ensemble(name: str) -> dict[str, Any]:
+    """Dev macro-F1 of the mean probabilities of every recorded seed model of ``name``, and
+    the single models' mean for comparison (an ensemble of N costs N times the inference)."""
+    import numpy as np
+
+    from model.classifier import StanceClassifier
+    from training.metrics import classification_metrics
+    from training.pipeline import DataOptions, labelled_pairs
+    from training.trainer import evaluate_queries
+
+    runs = [json.loads(p.read_text()) for p in sorted((RESULTS / name).glob("seed*.json"))]
+    if len(runs) < 2:
+        raise SystemExit(f"--ensemble {name}: needs at least 2 recorded seeds, has {len(runs)}")
+    models = [StanceClassifier.load(Path(r["model_folder"])) for r in runs]
+    labels = tuple(models[0].labels)
+    options = DataOptions.from_dict(
+        {k: v for k, v in runs[0]["overrides"]["data"].items() if k != "dev"}
+    )
+    out: dict[str, Any] = {"setting": name, "models": len(models)}
+    for key, source in (("dev_rw", DEV_RW), ("dev_mt", DEV_MT)):
+        pairs = labelled_pairs(options.load(source, labels).examples, labels, options, source)
+        queries, gold = [q for q, _ in pairs], [g for _, g in pairs]
+        probs = [evaluate_queries(m, queries, gold)[0].probs for m in models]
+        mean = np.mean(np.stack(probs), axis=0)  # (queries, labels)
+        gold_arr = np.asarray(gold, dtype=np.int64)
+        out[key] = classification_metrics(mean, gold_arr, labels)["macro_f1"]
+        out[f"{key}_single_mean"] = statistics.mean(
+            classification_metrics(p, gold_arr, labels)["macro_f1"] for p in probs
+        )
+    return out
 
 
 def _mean_sd(values: list[float]) -> str:
@@ -154,6 +204,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", action="append", default=[], help="section.key=value")
     parser.add_argument("--name", default=None, help="name of the --set setting")
     parser.add_argument("--table", action="store_true", help="only print the table")
+    parser.add_argument(
+        "--ensemble", action="store_true", help="also score each setting's seeds as an ensemble"
+    )
     args = parser.parse_args(argv)
     names = [n for n in args.settings.split(",") if n]
     settings = dict(SETTINGS)
@@ -171,6 +224,15 @@ def main(argv: list[str] | None = None) -> int:
                 summary = run_one(name, settings[name], seed)
                 print(json.dumps(summary), flush=True)
     print(table(names))
+    if args.ensemble:
+        print("\n| ensemble | models | dev_rw | dev_mt | single models' mean rw / mt |")
+        print("|---|---|---|---|---|")
+        for name in names:
+            e = ensemble(name)
+            print(
+                f"| {name} | {e['models']} | {e['dev_rw']:.4f} | {e['dev_mt']:.4f} | "
+                f"{e['dev_rw_single_mean']:.4f} / {e['dev_mt_single_mean']:.4f} |"
+            )
     return 0
 
 

@@ -64,6 +64,24 @@ def train(
         bool | None, typer.Option("--class-weights/--no-class-weights")
     ] = None,
     seed: Annotated[int | None, typer.Option()] = None,
+    teacher: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--teacher",
+            help="model folder or store tag whose probabilities are soft labels (distillation); "
+            "repeatable: the teachers' mean is used",
+        ),
+    ] = None,
+    distill_weight: Annotated[
+        float | None, typer.Option(help="share of the loss from the teachers' soft labels")
+    ] = None,
+    further_mentions: Annotated[
+        bool | None,
+        typer.Option(
+            "--further-mentions/--no-further-mentions",
+            help="also mark NewsMTSC's further_mentions (coreferent mentions of the target)",
+        ),
+    ] = None,
     fmt: FormatOpt = "auto",
     encoding: EncodingOpt = "utf-8",
     text_col: TextCol = "text",
@@ -121,6 +139,8 @@ def train(
             "seed": seed,
             "progress": progress,
             "export_onnx": export_onnx,
+            "teachers": teacher or None,
+            "distill_weight": distill_weight,
         },
         "data": {
             "train": train_data or None,
@@ -129,6 +149,7 @@ def train(
             "newsmtsc_dir": newsmtsc_dir,
             "skip_bad": skip_bad or None,
             "label_map": label_options[0],
+            "further_mentions": further_mentions,
         },
     }
     # Format options only override the file when given (they are not the defaults).

@@ -33,6 +33,11 @@ class TrainingArgs:
     the best checkpoint is what gets kept. ``export_onnx`` exports the
     trained model's ONNX backends (fp32 and int8, verified against torch) into the saved
     folder and the store entry.
+
+    Distillation: ``teachers`` (model folders or store tags with the same labels) answer
+    every training query first; the loss is then ``(1 - distill_weight)`` x cross-entropy
+    with the gold label plus ``distill_weight`` x cross-entropy with the teachers' mean
+    calibrated probabilities (soft labels carry how sure the teachers were).
     """
 
     epochs: float = 3.0
@@ -54,6 +59,8 @@ class TrainingArgs:
     num_threads: int = 0
     progress: bool = True
     export_onnx: bool = False
+    teachers: tuple[str, ...] = ()
+    distill_weight: float = 0.5
 
     def __post_init__(self) -> None:
         checks: list[tuple[bool, str]] = [
@@ -89,6 +96,10 @@ class TrainingArgs:
             (self.eval_every >= 0, f"eval_every must be >= 0, found {self.eval_every}"),
             (self.patience >= 1, f"patience must be >= 1, found {self.patience}"),
             (self.num_threads >= 0, f"num_threads must be >= 0, found {self.num_threads}"),
+            (
+                0 <= self.distill_weight <= 1,
+                f"distill_weight must be in [0, 1], found {self.distill_weight}",
+            ),
         ]
         problems = [message for ok, message in checks if not ok]
         if problems:
@@ -122,15 +133,15 @@ def _coerce(cls: type[Any], values: dict[str, Any], section: str) -> Any:
         ):
             raise ArgsError(f"[{section}].{key}: expected a number, found {value!r}")
         kwargs[key] = float(value) if isinstance(default, float) else value
-    if cls is StanceConfig:
-        for key in ("labels", "backends"):
-            if key in kwargs:
-                # tuple("abc") would silently become ('a', 'b', 'c').
-                if not isinstance(kwargs[key], list | tuple):
-                    raise ArgsError(
-                        f"[{section}].{key}: expected a list of strings, found {kwargs[key]!r}"
-                    )
-                kwargs[key] = tuple(kwargs[key])
+    lists = {StanceConfig: ("labels", "backends"), TrainingArgs: ("teachers",)}.get(cls, ())
+    for key in lists:
+        if key in kwargs:
+            # tuple("abc") would silently become ('a', 'b', 'c').
+            if not isinstance(kwargs[key], list | tuple):
+                raise ArgsError(
+                    f"[{section}].{key}: expected a list of strings, found {kwargs[key]!r}"
+                )
+            kwargs[key] = tuple(kwargs[key])
     try:
         return cls(**kwargs)
     except (ConfigError, ArgsError, TypeError) as err:

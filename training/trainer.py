@@ -118,6 +118,35 @@ class Trainer:
             for window in enc.windows[:MAX_TRAIN_WINDOWS]
         ]
 
+    def teacher_probabilities(self) -> np.ndarray | None:
+        """(N train queries, K) mean calibrated probabilities of ``args.teachers``, in the
+        student's label order; None without teachers.
+
+        Raises:
+            ValueError: a teacher's labels differ from the student's (soft labels would be
+                read in the wrong order).
+        """
+        if not self.args.teachers:
+            return None
+        from model.store import resolve_model
+
+        queries = [q for q, _ in self.train_data]
+        total = np.zeros((len(queries), self.config.num_labels), dtype=np.float64)
+        for spec in self.args.teachers:
+            teacher = StanceClassifier.load(resolve_model(spec)[0])
+            if tuple(teacher.labels) != tuple(self.config.labels):
+                raise ValueError(
+                    f"teacher {spec} has labels {list(teacher.labels)} but the model being "
+                    f"trained has {list(self.config.labels)}; use teachers with the same labels"
+                )
+            predictions = teacher.predict(queries)
+            total += np.array(
+                [[p.probabilities[lab] for lab in self.config.labels] for p in predictions]
+            )
+        # Loading a teacher for inference may change torch's process-wide thread count.
+        torch.set_num_threads(self.args.num_threads or default_num_threads())
+        return total / len(self.args.teachers)
+
     def _batches(
         self, items: Sequence[tuple[EncodedWindow, int]], rng: random.Random
     ) -> Iterator[list[int]]:
@@ -143,11 +172,15 @@ class Trainer:
     def train(self) -> TrainResult:
         """Run fine-tuning; returns the best checkpoint (by dev macro-F1), calibrated."""
         args = self.args
+        # Teachers first: loading one draws from torch's RNG, which the seed must not see.
+        soft = self.teacher_probabilities()
         set_seed(args.seed)
         classifier = StanceClassifier.from_base(self.config, self.device, dropout=args.dropout)
         device = classifier.device
         network = classifier.network
         items = self._train_windows(classifier)
+        # Window i of the batch learns its query's soft label: (N queries, K) -> rows.
+        soft_t = torch.from_numpy(soft).float().to(device) if soft is not None else None
         steps_per_epoch = math.ceil(len(items) / args.batch_size)
         total_steps = args.max_steps or max(1, math.ceil(args.epochs * steps_per_epoch))
         warmup = int(args.warmup_ratio * total_steps)
@@ -183,6 +216,12 @@ class Trainer:
                     ),
                 )  # (B, K)
                 loss = loss_fn(logits, labels)
+                if soft_t is not None:
+                    rows = torch.tensor([items[i][0].query_index for i in idx], device=device)
+                    target = soft_t[rows]  # (B, K) teachers' probabilities
+                    distill = -(target * torch.log_softmax(logits, dim=-1)).sum(-1).mean()
+                    w = args.distill_weight
+                    loss = (1 - w) * loss + w * distill
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(network.parameters(), args.max_grad_norm)

@@ -55,6 +55,7 @@ def test_defaults_are_valid_and_serialisable() -> None:
         ({"eval_every": -5}, "eval_every must be >= 0, found -5"),
         ({"patience": 0}, "patience must be >= 1, found 0"),
         ({"num_threads": -1}, "num_threads must be >= 0, found -1"),
+        ({"distill_weight": 1.5}, "distill_weight must be in [0, 1], found 1.5"),
     ],
 )
 def test_single_invalid_field_exact_message(changes: dict[str, Any], message: str) -> None:
@@ -325,3 +326,15 @@ def test_labels_arg() -> None:
     with pytest.raises(ArgsError) as info:
         labels_arg("positive", "--labels")
     assert str(info.value) == "--labels: a classifier needs at least 2 labels, found ['positive']"
+
+
+def test_teachers_from_toml_become_a_tuple_and_text_is_refused(tmp_path: Path) -> None:
+    config = tmp_path / "run.toml"
+    config.write_text('[training]\nteachers = ["runs/a/model", "stance:abc"]\n')
+    run = load_run_config(config, {})
+    assert run.training.teachers == ("runs/a/model", "stance:abc")
+    with pytest.raises(ArgsError) as info:
+        load_run_config(None, {"training": {"teachers": "runs/a/model"}})
+    assert str(info.value) == (
+        "[training].teachers: expected a list of strings, found 'runs/a/model'"
+    )

@@ -50,3 +50,52 @@ def test_class_weights_are_inverse_frequency(tiny_pairs):
 def test_no_training_examples_is_an_error():
     with pytest.raises(ValueError, match="no training examples"):
         Trainer(StanceConfig(), TrainingArgs(), [])
+
+
+# ----------------------------------------------------------------------------- distillation
+
+
+def test_teacher_probabilities_are_the_teachers_mean(trained_model_dir, tiny_pairs):
+    from model import StanceClassifier
+
+    args = TrainingArgs(teachers=(str(trained_model_dir), str(trained_model_dir)))
+    soft = Trainer(StanceConfig(max_length=64), args, tiny_pairs).teacher_probabilities()
+    teacher = StanceClassifier.load(trained_model_dir)
+    expected = [
+        [p.probabilities[lab] for lab in teacher.labels]
+        for p in teacher.predict([q for q, _ in tiny_pairs])
+    ]
+    assert soft is not None and soft.shape == (len(tiny_pairs), 3)
+    assert [round(v, 6) for row in soft.tolist() for v in row] == [
+        round(v, 6) for row in expected for v in row
+    ]
+    assert Trainer(StanceConfig(), TrainingArgs(), tiny_pairs).teacher_probabilities() is None
+
+
+def test_distill_weight_zero_is_plain_training_and_nonzero_changes_it(
+    trained_model_dir, tiny_pairs
+):
+    def probabilities(**extra):
+        args = TrainingArgs(
+            max_steps=2, batch_size=4, progress=False, seed=11, calibrate=False, **extra
+        )
+        result = Trainer(StanceConfig(max_length=64), args, tiny_pairs).train()
+        return result.classifier.predict([tiny_pairs[0][0]])[0].probabilities
+
+    plain = probabilities()
+    teachers = (str(trained_model_dir),)
+    assert probabilities(teachers=teachers, distill_weight=0.0) == pytest.approx(plain, abs=1e-6)
+    distilled = probabilities(teachers=teachers, distill_weight=1.0)
+    assert distilled != pytest.approx(plain, abs=1e-4)
+
+
+def test_teacher_with_other_labels_is_refused(tmp_path, trained_model_dir, tiny_pairs):
+    binary = [(q, 0 if label == 0 else 1) for q, label in tiny_pairs]
+    config = StanceConfig(max_length=64, labels=("negative", "positive"))
+    args = TrainingArgs(teachers=(str(trained_model_dir),))
+    with pytest.raises(ValueError) as info:
+        Trainer(config, args, binary).teacher_probabilities()
+    assert str(info.value) == (
+        f"teacher {trained_model_dir} has labels ['negative', 'neutral', 'positive'] but the "
+        "model being trained has ['negative', 'positive']; use teachers with the same labels"
+    )
