@@ -3,6 +3,7 @@
     python bench/protocol.py --settings default,no-bundled --seeds 1,2,3
     python bench/protocol.py --table                 # print what is recorded, train nothing
     python bench/protocol.py --table --ensemble      # ... and each setting's seed ensemble
+    python bench/protocol.py --table --int8          # ... and onnx-int8 against torch fp32
 
 Every run trains through training.pipeline.run_training (the code path of `stance train`)
 with ``[data].dev = "holdout:0.1"``: early stopping and temperature scaling use 10% of the
@@ -162,6 +163,39 @@ def ensemble(name: str) -> dict[str, Any]:
     return out
 
 
+def int8_check(name: str) -> dict[str, Any]:
+    """Per backend (torch fp32, onnx-int8), the mean over the setting's seed models of dev
+    macro-F1. Exports each model's ONNX files into its folder first when missing."""
+    import numpy as np
+
+    from model.classifier import StanceClassifier
+    from model.export.onnx import export_backends
+    from training.metrics import classification_metrics
+    from training.pipeline import DataOptions, labelled_pairs
+    from training.trainer import evaluate_queries
+
+    runs = [json.loads(p.read_text()) for p in sorted((RESULTS / name).glob("seed*.json"))]
+    options = DataOptions.from_dict(
+        {k: v for k, v in runs[0]["overrides"]["data"].items() if k != "dev"}
+    )
+    scores: dict[str, list[float]] = {}
+    for run in runs:
+        folder = Path(run["model_folder"])
+        if not (folder / "model.int8.onnx").exists():
+            export_backends(StanceClassifier.load(folder, backend="torch"), folder)
+        for backend in ("torch", "onnx-int8"):
+            model = StanceClassifier.load(folder, backend=backend)
+            labels = tuple(model.labels)
+            for key, source in (("dev_rw", DEV_RW), ("dev_mt", DEV_MT)):
+                examples = options.load(source, labels).examples
+                pairs = labelled_pairs(examples, labels, options, source)
+                gold = [g for _, g in pairs]
+                probs = evaluate_queries(model, [q for q, _ in pairs], gold)[0].probs
+                f1 = classification_metrics(probs, np.asarray(gold), labels)["macro_f1"]
+                scores.setdefault(f"{backend} {key}", []).append(f1)
+    return {k: statistics.mean(v) for k, v in scores.items()} | {"models": len(runs)}
+
+
 def _mean_sd(values: list[float]) -> str:
     if not values:
         return "-"
@@ -207,6 +241,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--ensemble", action="store_true", help="also score each setting's seeds as an ensemble"
     )
+    parser.add_argument(
+        "--int8", action="store_true", help="also compare onnx-int8 with torch fp32 per setting"
+    )
     args = parser.parse_args(argv)
     names = [n for n in args.settings.split(",") if n]
     settings = dict(SETTINGS)
@@ -233,6 +270,15 @@ def main(argv: list[str] | None = None) -> int:
                 f"| {name} | {e['models']} | {e['dev_rw']:.4f} | {e['dev_mt']:.4f} | "
                 f"{e['dev_rw_single_mean']:.4f} / {e['dev_mt_single_mean']:.4f} |"
             )
+    if args.int8:
+        print("\n| setting | models | backend | dev_rw | dev_mt |\n|---|---|---|---|---|")
+        for name in names:
+            c = int8_check(name)
+            for backend in ("torch", "onnx-int8"):
+                print(
+                    f"| {name} | {c['models']} | {backend} | {c[backend + ' dev_rw']:.4f} | "
+                    f"{c[backend + ' dev_mt']:.4f} |"
+                )
     return 0
 
 
