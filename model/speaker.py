@@ -44,6 +44,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from model.article.attribution import Attribution, attribute
+from model.article.clauses import clause_spans
 from model.article.cleaning import clean_article
 from model.article.entities import Entity
 from model.article.lexicon import NOT_NAMES, ORG_HEADS, TITLE_WORDS, VERB_RE, words
@@ -62,9 +63,6 @@ _EXTRA_VERBS = words(
     "saying"
 )
 _EXTRA_RE = re.compile(r"(?<![\w-])(?:" + "|".join(sorted(_EXTRA_VERBS)) + r")(?![\w-])", re.I)
-# Where a sentence is cut into clauses (outside quotes). The connector word itself belongs
-# to neither clause, so evidence reads "the mayor ... called the line ...", not "while ...".
-_CONNECTOR = re.compile(r",?\s+(?:while|whereas|but|although|though)\s+|;\s+", re.I)
 _PRONOUN_SPEAKERS = frozenset({"he", "she", "they"})
 _PRONOUN = "pronoun"  # a cue whose subject is he/she/they
 _ACCORDING_TO = re.compile(r"(?<!\w)according\s+to\s+([^,.;:“”\"]+)", re.IGNORECASE)
@@ -441,13 +439,9 @@ def _clauses(text: str, blocks: Sequence[Span], quoted: Areas) -> list[_Clause]:
     for b_lo, b_hi in blocks:
         for s in split_sentences(text[b_lo:b_hi]):
             lo, hi = b_lo + s.start, b_lo + s.end
-            cut = lo
-            for match in _CONNECTOR.finditer(text, lo, hi):
-                if quoted.holds(match.start()) or match.start() - cut < 3:
-                    continue
-                out.append(_Clause(cut, match.start(), sentence))
-                cut = match.end()
-            out.append(_Clause(cut, hi, sentence))
+            out.extend(
+                _Clause(c_lo, c_hi, sentence) for c_lo, c_hi in clause_spans(text, lo, hi, quoted)
+            )
             sentence += 1
     out.sort(key=lambda c: c.start)  # the headline block may come first in the list only
     return out

@@ -49,6 +49,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from model.article.clauses import clause_spans
 from model.article.cleaning import CleanedArticle
 from model.article.cues import (
     according_to,
@@ -77,6 +78,7 @@ from model.article.entities import (
 )
 from model.article.lexicon import (
     EVALUATIVE_VERBS,
+    PARTICIPLE_RE,
     VERB_RE,
     bare,
 )
@@ -400,7 +402,10 @@ class _Attributor:
 
     # ------------------------------------------------------------------ reported speech
     def reported_candidates(self) -> list[_Candidate]:
-        """One candidate per sentence with a speaker phrase as subject of a cue verb."""
+        """Reported speech per clause (clauses.py): "X said A, while Y said B" gives one
+        candidate to X and one to Y. A clause with no cue of its own continues the speech
+        before it in its sentence ("X said A, but added B"); clauses before a trailing cue
+        ("A, but B, the minister said.") belong to that cue's speaker."""
         out: list[_Candidate] = []
         self.cue_areas = Areas(self.cues)
         for index, sentences in enumerate(self.by_paragraph):
@@ -408,13 +413,28 @@ class _Attributor:
             for lo, hi in sentences:
                 if quoted.covers((lo, hi)):
                     continue  # a sentence inside a quote is the quoted speaker's
-                found = self._reported(lo, hi, quoted)
-                if found is not None:
-                    span, phrase, cue = found
-                    out.append(_Candidate(REPORTED, [span], index, index, phrase, cue))
+                last: _Candidate | None = None
+                uncued: int | None = None  # where leading clauses without a cue start
+                for c_lo, c_hi in clause_spans(self.text, lo, hi, quoted):
+                    found = (
+                        None if quoted.covers((c_lo, c_hi)) else self._reported(c_lo, c_hi, quoted)
+                    )
+                    if found is None:
+                        if last is not None:
+                            last.spans[0] = (last.spans[0][0], c_hi)
+                        elif uncued is None:
+                            uncued = c_lo
+                        continue
+                    (s_lo, s_hi), phrase, cue, whole = found
+                    if whole and uncued is not None:
+                        s_lo = uncued
+                    last = _Candidate(REPORTED, [(s_lo, s_hi)], index, index, phrase, cue)
+                    out.append(last)
         return out
 
-    def _reported(self, lo: int, hi: int, quoted: Areas) -> tuple[Span, Phrase, Span] | None:
+    def _reported(self, lo: int, hi: int, quoted: Areas) -> tuple[Span, Phrase, Span, bool] | None:
+        """The reported speech of one clause: its span, speaker phrase, cue, and whether
+        the span is the whole clause because the cue trails or is parenthetical."""
         tokens = self.index.between(lo, hi)
         for k, tok in enumerate(tokens):
             # "According to X, ..." opening the sentence or ", according to X." closing it.
@@ -422,7 +442,7 @@ class _Attributor:
                 by = according_to(self.text, tokens, k)
                 taken = quoted.holds(tok.start) or self.cue_areas.holds(tok.start)
                 if by is not None and not taken:
-                    return (lo, hi), by, (tok.start, by.end)
+                    return (lo, hi), by, (tok.start, by.end), True
         for match in VERB_RE.finditer(self.text, lo, hi):
             if quoted.holds(match.start()) or self.cue_areas.holds(match.start()):
                 continue
@@ -440,7 +460,29 @@ class _Attributor:
             if phrase is None or not is_speaker(phrase) or quoted.holds(phrase.start):
                 continue
             cue = (min(phrase.start, match.start()), max(phrase.end, match.end()))
-            return self._reported_span(lo, hi, phrase, match, inverted, quoted), phrase, cue
+            span, whole = self._reported_span(lo, hi, phrase, match, inverted, quoted)
+            return span, phrase, cue, whole
+        return self._participle(lo, hi, tokens, quoted)
+
+    def _participle(
+        self, lo: int, hi: int, tokens: Sequence[Token], quoted: Areas
+    ) -> tuple[Span, Phrase, Span, bool] | None:
+        """ "Prime Minister Katrin Solberg signed the pact, calling it a new chapter": a
+        participle after a comma takes its stance from the clause's subject, a speaker
+        phrase that opens the clause and is followed by its (lower-case) verb."""
+        for match in PARTICIPLE_RE.finditer(self.text, lo, hi):
+            if quoted.holds(match.start()) or self.cue_areas.holds(match.start()):
+                continue
+            edges = verb_tokens(tokens, match)
+            if edges is None or edges[0] == 0 or tokens[edges[0] - 1].text != ",":
+                continue
+            phrase = phrase_after(self.text, tokens, 0)
+            k = token_at(tokens, phrase.end) if phrase is not None else len(tokens)
+            if phrase is None or not is_speaker(phrase) or k >= edges[0]:
+                return None
+            if not tokens[k].text[:1].islower():
+                return None
+            return (phrase.start, hi), phrase, (phrase.start, phrase.end), False
         return None
 
     def _reported_span(
@@ -451,8 +493,8 @@ class _Attributor:
         verb: re.Match[str],
         inverted: bool,
         quoted: Areas,
-    ) -> Span:
-        """From the subject to the sentence end, or the whole sentence when the
+    ) -> tuple[Span, bool]:
+        """From the subject to the clause end, or the whole clause (True) when the
         attribution trails ("..., he said.") or is parenthetical ("X, he said, is ...")."""
         tail_start = max(verb.end(), phrase.end)
         tail = "".join(self.text[a:b] for a, b in quoted.subtract_from((tail_start, hi)))
@@ -461,8 +503,8 @@ class _Attributor:
         before = self.text[lo : phrase.start].rstrip()
         parenthetical = before.endswith(",") and tail.lstrip().startswith(",")
         if inverted or parenthetical or (trailing and not evaluative and phrase.start > lo):
-            return lo, hi
-        return phrase.start, hi
+            return (lo, hi), True
+        return (phrase.start, hi), False
 
     # ------------------------------------------------------------------ resolution
     def resolve(self, candidates: list[_Candidate]) -> None:

@@ -25,7 +25,6 @@ from model.article.lexicon import (
     GEO,
     NOT_SPEAKERS,
     ORG_NOUNS,
-    SPOKES_TITLES,
     SUBJECT_VERB_FILLERS,
     TITLE_WORDS,
     bare,
@@ -37,6 +36,7 @@ from model.article.phrases import (
     parse_run,
     phrase_after,
     phrase_before,
+    role_before,
     token_at,
     with_text,
 )
@@ -70,21 +70,18 @@ def _skip_paren(tokens: Sequence[Token], i: int) -> int:
 
 def subject(text: str, tokens: Sequence[Token], verb: int) -> Phrase | None:
     """The speaker phrase right before ``tokens[verb]`` (fillers, appositives and a party
-    affiliation in parentheses or commas skipped); "a spokesman for the ministry" is the
-    ministry speaking through a spokesperson."""
+    affiliation in parentheses or commas skipped); a role described by whom it serves ("a
+    spokesman for the ministry", "a lawyer for Roth") is a ``role`` phrase (phrases.role_at):
+    the registry decides whether a spokesperson is their known organisation speaking."""
     phrase = _subject_phrase(text, tokens, verb)
-    if phrase is None or phrase.kind == "pronoun":
+    if phrase is None or phrase.kind != "name":
         return phrase
     k = token_at(tokens, phrase.start)
-    if phrase.kind == "name" and k >= 2 and tokens[k - 1].lower == "from":
+    if k >= 2 and tokens[k - 1].lower == "from":
         # "the senator from Ohio said": the role speaks, not the place.
         role = phrase_before(text, tokens, k - 2)
         if role is not None and role.kind == "nominal" and role.titles:
             return role
-    spokes_for = k >= 2 and tokens[k - 1].lower == "for" and tokens[k - 2].lower in SPOKES_TITLES
-    if spokes_for and (phrase.org or phrase.kind == "nominal"):
-        spokes = frozenset({tokens[k - 2].lower})
-        return replace(phrase, titles=phrase.titles | spokes, org=True)
     return phrase
 
 
@@ -116,21 +113,24 @@ def _subject_phrase(text: str, tokens: Sequence[Token], verb: int) -> Phrase | N
             party -= 1
         if party >= 1 and toks[party].text == "," and _party_tag(toks[party + 1 : k]):
             before = party - 1  # "Sen. Kathleen Moore, D-Vt., a sponsor of the bill, said"
-        phrase = phrase_before(text, toks, _skip_paren(toks, before))
+        end = _skip_paren(toks, before)
+        phrase = role_before(text, toks, end) or phrase_before(text, toks, end)
         role = parse_run(words) if words and words[0].text[:1].isalpha() else None
         if phrase is None and role is not None and all(t.capitalised for t in words):
             # "Voss' campaign manager, Todd Birch, called": the name is in the commas.
             return with_text(role, text) if role.kind == "name" else None
         if phrase is None or phrase.kind == "pronoun":
             return phrase
-        if role is not None and role.kind == "name" and phrase.kind == "nominal":
-            # "The opposition leader, Davit Kurtsikidze, said": the name is in the commas.
+        if role is not None and role.kind == "name" and phrase.kind in {"nominal", "role"}:
+            # "The opposition leader, Davit Kurtsikidze, said", "the mayor of Tarvik, Jonas
+            # Eklund, called": the name is in the commas.
             named = replace(
                 role,
                 start=phrase.start,
                 titles=role.titles | phrase.titles,
                 modifiers=role.modifiers | phrase.modifiers,
-                role=role.role or phrase.text.split(maxsplit=1)[-1],
+                role=role.role or phrase.role or phrase.text.split(maxsplit=1)[-1],
+                owner=None,
             )
             return with_text(named, text)
         if role is None or not role.titles:
@@ -142,7 +142,7 @@ def _subject_phrase(text: str, tokens: Sequence[Token], verb: int) -> Phrase | N
             gender=phrase.gender or role.gender,
             role=phrase.role or role.role,
         )
-    return phrase_before(text, toks, i)
+    return role_before(text, toks, i) or phrase_before(text, toks, i)
 
 
 def ends_phrase(tokens: Sequence[Token], phrase: Phrase) -> bool:

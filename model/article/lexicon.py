@@ -71,6 +71,11 @@ VERB_RE = re.compile(
     re.IGNORECASE,
 )
 
+# Participles that carry their clause subject's stance after a comma: "X signed the pact on
+# Friday, calling it a new chapter" is X calling it so.
+PARTICIPLES = words("calling describing saying")
+PARTICIPLE_RE = re.compile(r"(?<![\w-])(?:" + "|".join(sorted(PARTICIPLES)) + r")(?![\w-])", re.I)
+
 # Words allowed between a speaker and the verb: "Aliyev also said", "the minister has noted".
 SUBJECT_VERB_FILLERS = words(
     "also further later again once then has have had repeatedly previously recently earlier "
