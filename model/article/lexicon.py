@@ -76,6 +76,10 @@ VERB_RE = re.compile(
 PARTICIPLES = words("calling describing saying")
 PARTICIPLE_RE = re.compile(r"(?<![\w-])(?:" + "|".join(sorted(PARTICIPLES)) + r")(?![\w-])", re.I)
 
+# Prepositions that end a noun phrase's head ("closure of the ward" -> closure) and show
+# that a phrase ending in a name is about something else ("takeover of Granlund Dairies").
+PREPOSITIONS = words("of on for to with in at from by against over about between off near")
+
 # Words allowed between a speaker and the verb: "Aliyev also said", "the minister has noted".
 SUBJECT_VERB_FILLERS = words(
     "also further later again once then has have had repeatedly previously recently earlier "
