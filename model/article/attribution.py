@@ -97,6 +97,9 @@ _CUE_WINDOW = 200
 _MAX_CUE_GAP_WORDS = 10
 # Words after a verb that still make the attribution "trailing" ("..., he said on Tuesday.").
 _MAX_TRAILING_WORDS = 3
+# Words before a speaker phrase that still describe the speaker ("Fishing cooperative" in
+# "Fishing cooperative chairman Erik Vang said"): a few words, no punctuation.
+_ROLE_LEAD = re.compile(r"(?:[^\W\d_][\w'’-]*\s+){1,3}[^\W\d_][\w'’-]*|")
 _SENTENCE_STARTS = frozenset({".", "!", "?", "”", '"', ":"})
 # The longest round-up lead before a colon: "Beatrice Lund, Riverside Tenants Union:".
 _MAX_ROUNDUP_CHARS = 160
@@ -504,6 +507,9 @@ class _Attributor:
         parenthetical = before.endswith(",") and tail.lstrip().startswith(",")
         if inverted or parenthetical or (trailing and not evaluative and phrase.start > lo):
             return (lo, hi), True
+        if re.fullmatch(_ROLE_LEAD, before) and not VERB_RE.search(before):
+            # "Fishing cooperative chairman Erik Vang said": the role's first words too.
+            return (lo, hi), False
         return (phrase.start, hi), False
 
     # ------------------------------------------------------------------ resolution

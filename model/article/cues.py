@@ -21,6 +21,7 @@ from dataclasses import replace
 
 from model.article.entities import EntityRegistry
 from model.article.lexicon import (
+    ADJUNCT_OPENERS,
     DEMONYMS,
     GEO,
     NOT_SPEAKERS,
@@ -146,9 +147,10 @@ def _subject_phrase(text: str, tokens: Sequence[Token], verb: int) -> Phrase | N
 
 
 def ends_phrase(tokens: Sequence[Token], phrase: Phrase) -> bool:
-    """Whether the phrase is followed by punctuation or nothing (not by more clause)."""
+    """Whether the phrase is followed by punctuation, nothing, or an adjunct ("after the
+    court upheld the ban", "on Tuesday"), not by more of its clause."""
     k = token_at(tokens, phrase.end)
-    return k >= len(tokens) or tokens[k].text in _END_OF_PHRASE
+    return k >= len(tokens) or tokens[k].text in _END_OF_PHRASE or tokens[k].text in ADJUNCT_OPENERS
 
 
 def according_to(text: str, tokens: Sequence[Token], k: int) -> Phrase | None:

@@ -80,6 +80,10 @@ PARTICIPLE_RE = re.compile(r"(?<![\w-])(?:" + "|".join(sorted(PARTICIPLES)) + r"
 # that a phrase ending in a name is about something else ("takeover of Granlund Dairies").
 PREPOSITIONS = words("of on for to with in at from by against over about between off near")
 
+# Words that may follow a speaker phrase and open an adjunct, so the phrase has ended:
+# "said housing campaigner Maud Ellery after the court upheld the ban".
+ADJUNCT_OPENERS = words("after before when during as while on in at")
+
 # Words allowed between a speaker and the verb: "Aliyev also said", "the minister has noted".
 SUBJECT_VERB_FILLERS = words(
     "also further later again once then has have had repeatedly previously recently earlier "
