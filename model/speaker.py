@@ -47,21 +47,24 @@ from model.article.attribution import Attribution, attribute
 from model.article.clauses import clause_spans
 from model.article.cleaning import clean_article
 from model.article.entities import Entity
-from model.article.lexicon import NOT_NAMES, ORG_HEADS, TITLE_WORDS, VERB_RE, words
+from model.article.lexicon import (
+    NOT_NAMES,
+    ORG_HEADS,
+    PARTICIPLES,
+    TITLE_WORDS,
+    VERB_RE,
+    words,
+)
 from model.article.quotes import Quote, find_quotes
 from model.article.references import target_references
 from model.article.spans import Areas
 from model.text import split_sentences
 from model.types import Span
 
-# Verbs that show their subject's stance but are not in the attribution lexicon (which
-# another module owns): "X defended the closure", "Y backed the plan".
-_EXTRA_VERBS = words(
-    "defended defends backed backs supported supports opposed opposes attacked attacks "
-    "dismissed dismisses questioned questions applauded applauds celebrated celebrates "
-    "endorsed endorses vowed vows promised promises predicted predicts calling describing "
-    "saying"
-)
+# Stance verbs the article lexicon (VERB_RE) leaves out because they are as often nouns
+# ("the questions", "attacks on"), read here only as a clause's verb, and the participles
+# ("X signed the pact, calling it ...").
+_EXTRA_VERBS = words("attacks celebrates questions supports") | PARTICIPLES
 _EXTRA_RE = re.compile(r"(?<![\w-])(?:" + "|".join(sorted(_EXTRA_VERBS)) + r")(?![\w-])", re.I)
 _PRONOUN_SPEAKERS = frozenset({"he", "she", "they"})
 _PRONOUN = "pronoun"  # a cue whose subject is he/she/they
@@ -94,8 +97,6 @@ _AUXILIARIES = words(
     "is are was were will would has have had be been being can could should must may might"
 )
 _WORD = re.compile(r"[^\W_][\w'’.-]*")
-# "X signed the pact on Friday, calling it ...": the participle's subject opens the clause.
-_PARTICIPLES = words("calling describing saying")
 _PARTICIPLE_SUBJECT_WORDS = 6
 
 
@@ -338,7 +339,7 @@ class _Owners:
         candidates = named[-1:]
         if before.rstrip().endswith(",") and len(named) >= 2:
             candidates.append(named[-2])  # "Jonas Eklund, the mayor of Tarvik, said"
-        if verb.group().lower() in _PARTICIPLES and named:
+        if verb.group().lower() in PARTICIPLES and named:
             candidates = [" ".join(named[0].split()[:_PARTICIPLE_SUBJECT_WORDS])]
         owners = [self._classify(chunk) for chunk in candidates]
         if "S" in owners:

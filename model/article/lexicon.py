@@ -44,7 +44,8 @@ EVALUATIVE_VERBS = words(
     rejected rejects accused accuses blamed blames called calls described describes termed
     terms urged urges demanded demands regretted regrets expressed expresses voiced voices
     considers considered assessed assesses dismissed dismisses disputed disputes defended
-    defends
+    defends backed backs supported opposed opposes attacked questioned applauded applauds
+    celebrated endorsed endorses
     """
 )
 # Multi-word speech verbs, matched as written.
