@@ -232,11 +232,17 @@ class EntityRegistry:
         if _speaks_for_org(phrase):
             # "the company said", "the influential daily wrote", "a Skyreach spokesperson":
             # the organisation named last (within reach), when no person holds the role.
-            for at, entity in recent:
-                if pos - at > _SPEAKER_REACH:
-                    break
-                if entity.kind == "organization" and _org_fits(phrase, entity):
-                    return entity
+            orgs = [
+                entity
+                for at, entity in recent
+                if pos - at <= _SPEAKER_REACH
+                and entity.kind == "organization"
+                and _org_fits(phrase, entity)
+            ]
+            # "The spokesman said" after two organisations spoke: the one that spoke
+            # through a spokesman (not a spokeswoman) before.
+            same = [e for e in orgs if phrase.titles and phrase.titles <= e.titles]
+            return next(iter(same or orgs), None)
         return None
 
     def _role(self, phrase: Phrase, recent: list[tuple[int, Entity]]) -> Entity | None:

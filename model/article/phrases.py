@@ -398,7 +398,9 @@ def role_at(text: str, tokens: Sequence[Token], k: int, end: int | None = None) 
         text=text[start:finish],
         kind="role",
         titles=frozenset({title}),
-        modifiers=frozenset(w for w in words_ if w[:1].isalpha() and w not in {"of", "and"}),
+        modifiers=frozenset(
+            w for w in words_ if w[:1].isalpha() and w not in _ARTICLES | {"of", "and"}
+        ),
         gender="female" if title in FEMALE_TITLES else "male" if title in MALE_TITLES else None,
         role=text[tokens[i].start : finish],
         owner=owner,
