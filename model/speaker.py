@@ -13,7 +13,8 @@ How (rules, linear in the text; see model/article for why rules and not a parser
    compatible first name, or an alias such as "the mayor of Tarvik").
 2. The text is cut into *clauses*: sentences, further cut (outside quotation marks) at
    contrast connectors ("while", "whereas", "but", "although") and semicolons, because one
-   sentence often carries two speakers ("X said A, while Y said B").
+   sentence often carries two speakers ("X said A, while Y said B"); the cut is
+   model/article/clauses.py, shared with the article analysis.
 3. Each clause gets an owner. Its cue is "according to X" or the subject (or inverted
    subject: ``said X``) of its first cue verb, compared with the requested speaker's
    surface forms and the role they were introduced with ("the minister"). A cue naming the

@@ -18,15 +18,21 @@ For each direct quote (quotes.py) the attribution cue is looked for, in this ord
    paragraph, continues the speaker of the speech just before it (news convention); a quote
    inside someone's reported speech is theirs.
 
-Reported speech is a sentence with a speech or evaluative verb whose subject is a speaker
+Reported speech is a clause with a speech or evaluative verb whose subject is a speaker
 phrase: "Mr. President emphasized that ...", "Aliyev welcomed the decision", "The mission is
-important, the president said.", "According to the ministry, ...". The speech runs from the
-subject to the sentence end (the whole sentence when the attribution trails or sits in the
-middle between commas). Speaker phrases are resolved in document order by
+important, the president said.", "According to the ministry, ...", or a participle after a
+comma whose clause opens with a speaker ("Solberg signed the pact, calling it ...").
+Sentences are cut into clauses at contrast connectors outside quotes (clauses.py), so "X
+said A, while Y said B" gives X and Y one speech each. The speech runs from the subject (and
+the lower-case role words before it) to the clause end (the whole clause when the
+attribution trails or sits in the middle between commas); a following clause with no cue of
+its own continues it ("X said A, but added B"), and clauses before a trailing cue belong to
+it ("A, but B, the minister said."). Speaker phrases are resolved in document order by
 :class:`~model.article.entities.EntityRegistry`.
 
-The speaker phrase of a cue is read by cues.py (party affiliations, appositives,
-spokespeople for organisations, round-up leads, lone words that are never speakers).
+The speaker phrase of a cue is read by cues.py (party affiliations, appositives, roles
+described by whom they serve: "a lawyer for Roth", "a spokesman for the ministry", round-up
+leads, lone words that are never speakers).
 
 Text that is not inside any attributed speech belongs to the author (speaker None),
 including quotes nobody could be found for, as the product defines it.
@@ -37,7 +43,8 @@ every decision can be explained from the text, and the team's dev set
 generalise better than the rules it would have to learn; bench/attribution.py measures them.
 
 Limits: reported speech ends at its sentence (a following sentence without its own verb is
-the author's again); a cue farther than one clause from its quote is not seen; nested
+the author's again); a clause with two speakers ("X said A and Y said B", no contrast
+connector) is the first one's; a cue farther than one clause from its quote is not seen; nested
 reported speech inside a quote stays with the quoted speaker; an uncued quote after a
 paragraph that only introduces someone ("X sat down with the Gazette.") stays the author's.
 """

@@ -7,7 +7,9 @@ reported-speech reader share them:
   political and wire copy: fillers ("also"), a party affiliation in parentheses or between
   commas ("Rep. Jane Doe (D-Mo.) said", "Sen. X, R-Texas, said"), an appositive that holds
   the name ("Voss' campaign manager, Todd Birch, said") or adds a role ("Dmitry Peskov, the
-  Kremlin spokesman, said"); "a spokesman for the ministry" is the ministry speaking;
+  Kremlin spokesman, said"); a role described by whom it serves ("a lawyer for Roth",
+  "a spokesman for the residents' group", "the mayor of Tarvik") is a ``role`` phrase
+  (phrases.role_at), and "the mayor of Tarvik, Jonas Eklund, said" is Eklund;
 - :func:`is_speaker` rejects lone words that only look like names ("Some", "Republicans",
   "United", "Paris");
 - :func:`roundup_speaker` reads the verbless round-up lead (``Jane Doe, The Daily Planet:``).

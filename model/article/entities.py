@@ -15,6 +15,14 @@ earlier pronouns too) and never an organisation (except one speaking through an 
 spokesperson just before). Mentions inside quotes are never antecedents. Only the last
 ``_LOOKBACK`` mentions are searched, so resolution cost stays bounded.
 
+A role described by whom it serves ("a lawyer for the city", phrases.role_at) is the person
+met before with that role and those words ("Tarvik mayor Jonas Eklund" for "the mayor of
+Tarvik"), else a person of its own named by the phrase ("lawyer for the city"), distinct per
+phrase; a spokesperson for an organisation is that organisation speaking (the one named
+before whose name holds all the words: "the ministry" for "Ministry of Agriculture", not
+"the consumer council" for "county council"; else a new one: "residents' group"), and "the
+spokesman" later is the organisation that spoke through a spokesman.
+
 Limits: unknown nominals with no antecedent become entities named by the phrase itself
 ("ministry spokesman").
 """

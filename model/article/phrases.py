@@ -15,6 +15,8 @@ Phrases are parsed from tokens with closed word lists (lexicon.py), not a traine
 - a *nominal* phrase is a determiner plus modifiers and a role or organisation word:
   "the president", "the foreign minister", "a ministry spokesman", "the ministry", "the
   influential daily", and "Mr. President" / "the head of state" / "the leader";
+- a *role* phrase describes someone by whom they serve: "a spokesman for the residents'
+  group", "a lawyer for Roth", "the mayor of Tarvik" (:func:`role_at`);
 - a *pronoun* is he / she / they / it.
 
 Gender comes from honorifics, gendered roles and a short list of common given names
