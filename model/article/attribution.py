@@ -414,8 +414,9 @@ class _Attributor:
     def reported_candidates(self) -> list[_Candidate]:
         """Reported speech per clause (clauses.py): "X said A, while Y said B" gives one
         candidate to X and one to Y. A clause with no cue of its own continues the speech
-        before it in its sentence ("X said A, but added B"); clauses before a trailing cue
-        ("A, but B, the minister said.") belong to that cue's speaker."""
+        before it in its sentence ("X said A, but added B"), unless a cue verb in it has a
+        subject that is no speaker ("..., while critics complained"); clauses before a
+        trailing cue ("A, but B, the minister said.") belong to that cue's speaker."""
         out: list[_Candidate] = []
         self.cue_areas = Areas(self.cues)
         for index, sentences in enumerate(self.by_paragraph):
@@ -430,7 +431,9 @@ class _Attributor:
                         None if quoted.covers((c_lo, c_hi)) else self._reported(c_lo, c_hi, quoted)
                     )
                     if found is None:
-                        if last is not None:
+                        if self._someone_else(c_lo, c_hi, quoted):
+                            last = None  # "..., while gun rights groups complained ..."
+                        elif last is not None:
                             last.spans[0] = (last.spans[0][0], c_hi)
                         elif uncued is None:
                             uncued = c_lo
@@ -441,6 +444,15 @@ class _Attributor:
                     last = _Candidate(REPORTED, [(s_lo, s_hi)], index, index, phrase, cue)
                     out.append(last)
         return out
+
+    def _someone_else(self, lo: int, hi: int, quoted: Areas) -> bool:
+        """Whether a clause without a speaker cue has a cue verb with a subject of its own
+        ("gun rights groups complained"): the words of someone who is not a speaker, so
+        not a continuation of the speech before ("but added that ..." is one)."""
+        for match in VERB_RE.finditer(self.text, lo, hi):
+            if not quoted.holds(match.start()):
+                return re.search(r"\w", self.text[lo : match.start()]) is not None
+        return False
 
     def _reported(self, lo: int, hi: int, quoted: Areas) -> tuple[Span, Phrase, Span, bool] | None:
         """The reported speech of one clause: its span, speaker phrase, cue, and whether

@@ -725,6 +725,19 @@ def test_tokenizer_keeps_abbreviated_titles_and_suffixes() -> None:
             ],
         ),
         (
+            # ... but not one whose cue verb has a subject that is no speaker.
+            "Minister Sofie Brekke said the plan was sound, while critics complained that it "
+            "was late.",
+            [
+                (
+                    "Sofie Brekke",
+                    REPORTED,
+                    ["Minister Sofie Brekke said the plan was sound"],
+                    "Minister Sofie Brekke said",
+                ),
+            ],
+        ),
+        (
             # A trailing cue owns the clauses before it.
             "The plan is sound, but the timing is wrong, the minister said.",
             [
