@@ -28,6 +28,7 @@ from model.article.lexicon import (
     GEO,
     NOT_SPEAKERS,
     ORG_NOUNS,
+    PREPOSITIONS,
     SUBJECT_VERB_FILLERS,
     TITLE_WORDS,
     bare,
@@ -46,6 +47,8 @@ from model.article.phrases import (
 
 # The longest parenthetical skipped between a name and its verb: "(D-N.M.)".
 _MAX_PAREN_TOKENS = 10
+# Words of a description before a place and an appositive name ("A trader in Hamburg, X").
+_MAX_LEAD_WORDS = 4
 _PARTY_TAG = re.compile(r"[DRI]-[A-Z]")
 _END_OF_PHRASE = frozenset({",", ".", ";", ":", "!", "?", "”", '"', "»", "—", "–"})
 
@@ -124,6 +127,16 @@ def _subject_phrase(text: str, tokens: Sequence[Token], verb: int) -> Phrase | N
             return with_text(role, text) if role.kind == "name" else None
         if phrase is None or phrase.kind == "pronoun":
             return phrase
+        p = token_at(toks, phrase.start)
+        placed = phrase.kind == "name" and p > 0 and toks[p - 1].text in PREPOSITIONS
+        if placed and role is not None and role.kind == "name" and not role.org:
+            # "A trader in Hamburg, Dieter Vogt, said": the place is not the speaker; the
+            # description ("A trader in") is part of the phrase, as a role before a name is.
+            lead = p - 1
+            while lead > 0 and p - lead < _MAX_LEAD_WORDS and toks[lead - 1].text[:1].isalpha():
+                lead -= 1
+            found = replace(role, start=toks[lead].start)
+            return with_text(found, text) if len(role.name) > 1 else None
         if role is not None and role.kind == "name" and phrase.kind in {"nominal", "role"}:
             # "The opposition leader, Davit Kurtsikidze, said", "the mayor of Tarvik, Jonas
             # Eklund, called": the name is in the commas.

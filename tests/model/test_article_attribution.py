@@ -694,6 +694,21 @@ def test_tokenizer_keeps_abbreviated_titles_and_suffixes() -> None:
             ],
         ),
         (
+            # A place before an appositive name is not the speaker.
+            "A trader in Hamburg, Dieter Vogt, said importers had begun looking elsewhere.",
+            [
+                (
+                    "Dieter Vogt",
+                    REPORTED,
+                    [
+                        "A trader in Hamburg, Dieter Vogt, said importers had begun looking "
+                        "elsewhere."
+                    ],
+                    "A trader in Hamburg, Dieter Vogt, said",
+                ),
+            ],
+        ),
+        (
             # A participle takes its stance from the clause subject.
             "Prime Minister Katrin Solberg of Vestria signed the border pact on Friday, "
             "calling it a new chapter.",
