@@ -85,6 +85,7 @@ from model.article.entities import (
 )
 from model.article.lexicon import (
     EVALUATIVE_VERBS,
+    NOT_NAMES,
     PARTICIPLE_RE,
     VERB_RE,
     bare,
@@ -106,7 +107,7 @@ _MAX_CUE_GAP_WORDS = 10
 _MAX_TRAILING_WORDS = 3
 # Words before a speaker phrase that still describe the speaker ("Fishing cooperative" in
 # "Fishing cooperative chairman Erik Vang said"): a few words, no punctuation.
-_ROLE_LEAD = re.compile(r"(?:[^\W\d_][\w'’-]*\s+){1,3}[^\W\d_][\w'’-]*|")
+_ROLE_LEAD = re.compile(r"(?:[^\W\d_][\w'’-]*\s+){0,3}[^\W\d_][\w'’-]*|")
 _SENTENCE_STARTS = frozenset({".", "!", "?", "”", '"', ":"})
 # The longest round-up lead before a colon: "Beatrice Lund, Riverside Tenants Union:".
 _MAX_ROUNDUP_CHARS = 160
@@ -526,7 +527,10 @@ class _Attributor:
         parenthetical = before.endswith(",") and tail.lstrip().startswith(",")
         if inverted or parenthetical or (trailing and not evaluative and phrase.start > lo):
             return (lo, hi), True
-        if re.fullmatch(_ROLE_LEAD, before) and not VERB_RE.search(before):
+        # Not an opening adverb or conjunction ("Meanwhile", "And"); an article is fine.
+        opener = bare(before.split()[0]) if before else ""
+        described = opener in {"the", "a", "an"} or opener not in NOT_NAMES
+        if _ROLE_LEAD.fullmatch(before) and described and not VERB_RE.search(before):
             # "Fishing cooperative chairman Erik Vang said": the role's first words too.
             return (lo, hi), False
         return (phrase.start, hi), False

@@ -784,6 +784,30 @@ def test_clauses_and_role_speakers(
     assert _speeches(text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # The words of a role before the speaker phrase belong to the speech ...
+        (
+            "Teachers' union president Lila Fontaine said staff were kept in the dark.",
+            "Teachers' union president Lila Fontaine said staff were kept in the dark.",
+        ),
+        (
+            "The Consumer Finance Bureau said the bank had collected the fees.",
+            "The Consumer Finance Bureau said the bank had collected the fees.",
+        ),
+        # ... an opening adverb does not.
+        (
+            "Meanwhile Minister Ana Petrova said the talks would resume.",
+            "Minister Ana Petrova said the talks would resume.",
+        ),
+    ],
+)
+def test_reported_speech_starts_with_the_role_words(text: str, expected: str) -> None:
+    [speech] = _attribute(text).speeches
+    assert [text[a:b] for a, b in speech.spans] == [expected]
+
+
 def test_each_clause_is_its_own_unit() -> None:
     text = (
         "A spokesman for the regulators said the fine was fair, but a lawyer for Lund said "
