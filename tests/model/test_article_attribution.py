@@ -892,3 +892,35 @@ def test_role_phrases(text: str, expected: tuple[str, set[str], bool] | None) ->
     assert role is not None
     assert (role.role, set(role.modifiers), role.owner is not None and role.owner.org) == expected
     assert (role.start, role.end, role.kind) == (0, len(text), "role")
+
+
+def test_multi_paragraph_quote_then_a_second_speaker_then_she_told_reporters() -> None:
+    # The connector inside the quote is not a cut; the one after its cue is; "she" is the
+    # woman who spoke before, not the man named last.
+    text = (
+        "Energy Minister Tove Rasmussen spoke about the interconnector on Thursday.\n\n"
+        "“The interconnector lets us sell our surplus wind power abroad.\n\n"
+        "“It will bring down bills, but it will take time,” Rasmussen said, while Industry "
+        "group chief Lorenzo Gatti said the interconnector would import high prices.\n\n"
+        "“It is a mistake to doubt it,” she told reporters."
+    )
+    assert _speeches(text) == [
+        (
+            "Tove Rasmussen",
+            QUOTE,
+            [
+                "The interconnector lets us sell our surplus wind power abroad.",
+                "It will bring down bills, but it will take time,",
+            ],
+            "Rasmussen said",
+        ),
+        (
+            "Lorenzo Gatti",
+            REPORTED,
+            [
+                "Industry group chief Lorenzo Gatti said the interconnector would import high prices."
+            ],
+            "Industry group chief Lorenzo Gatti said",
+        ),
+        ("Tove Rasmussen", QUOTE, ["It is a mistake to doubt it,"], "she told"),
+    ]
