@@ -918,7 +918,8 @@ def test_multi_paragraph_quote_then_a_second_speaker_then_she_told_reporters() -
             "Lorenzo Gatti",
             REPORTED,
             [
-                "Industry group chief Lorenzo Gatti said the interconnector would import high prices."
+                "Industry group chief Lorenzo Gatti said the interconnector would import "
+                "high prices."
             ],
             "Industry group chief Lorenzo Gatti said",
         ),
