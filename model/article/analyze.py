@@ -401,7 +401,9 @@ def analyze_article(
         for k, group in enumerate(groups):
             if group.person is None:
                 others = [m for j, spans in enumerate(literal) if j != k for m in spans]
-                group.mentions = target_references(text, group.name, group.mentions, spoken, others)
+                group.mentions = target_references(
+                    text, group.name, group.mentions, spoken, others
+                )
         for group in groups:
             if not group.mentions:
                 warnings.append(f"target {group.name!r} is not mentioned in the article body")
