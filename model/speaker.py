@@ -13,7 +13,8 @@ How (rules, linear in the text; see model/article for why rules and not a parser
    compatible first name, or an alias such as "the mayor of Tarvik").
 2. The text is cut into *clauses*: sentences, further cut (outside quotation marks) at
    contrast connectors ("while", "whereas", "but", "although") and semicolons, because one
-   sentence often carries two speakers ("X said A, while Y said B").
+   sentence often carries two speakers ("X said A, while Y said B"); the cut is
+   model/article/clauses.py, shared with the article analysis.
 3. Each clause gets an owner. Its cue is "according to X" or the subject (or inverted
    subject: ``said X``) of its first cue verb, compared with the requested speaker's
    surface forms and the role they were introduced with ("the minister"). A cue naming the
@@ -44,27 +45,28 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from model.article.attribution import Attribution, attribute
+from model.article.clauses import clause_spans
 from model.article.cleaning import clean_article
 from model.article.entities import Entity
-from model.article.lexicon import NOT_NAMES, ORG_HEADS, TITLE_WORDS, VERB_RE, words
+from model.article.lexicon import (
+    NOT_NAMES,
+    ORG_HEADS,
+    PARTICIPLES,
+    TITLE_WORDS,
+    VERB_RE,
+    words,
+)
 from model.article.quotes import Quote, find_quotes
 from model.article.references import target_references
 from model.article.spans import Areas
 from model.text import split_sentences
 from model.types import Span
 
-# Verbs that show their subject's stance but are not in the attribution lexicon (which
-# another module owns): "X defended the closure", "Y backed the plan".
-_EXTRA_VERBS = words(
-    "defended defends backed backs supported supports opposed opposes attacked attacks "
-    "dismissed dismisses questioned questions applauded applauds celebrated celebrates "
-    "endorsed endorses vowed vows promised promises predicted predicts calling describing "
-    "saying"
-)
+# Stance verbs the article lexicon (VERB_RE) leaves out because they are as often nouns
+# ("the questions", "attacks on"), read here only as a clause's verb, and the participles
+# ("X signed the pact, calling it ...").
+_EXTRA_VERBS = words("attacks celebrates questions supports") | PARTICIPLES
 _EXTRA_RE = re.compile(r"(?<![\w-])(?:" + "|".join(sorted(_EXTRA_VERBS)) + r")(?![\w-])", re.I)
-# Where a sentence is cut into clauses (outside quotes). The connector word itself belongs
-# to neither clause, so evidence reads "the mayor ... called the line ...", not "while ...".
-_CONNECTOR = re.compile(r",?\s+(?:while|whereas|but|although|though)\s+|;\s+", re.I)
 _PRONOUN_SPEAKERS = frozenset({"he", "she", "they"})
 _PRONOUN = "pronoun"  # a cue whose subject is he/she/they
 _ACCORDING_TO = re.compile(r"(?<!\w)according\s+to\s+([^,.;:“”\"]+)", re.IGNORECASE)
@@ -96,8 +98,6 @@ _AUXILIARIES = words(
     "is are was were will would has have had be been being can could should must may might"
 )
 _WORD = re.compile(r"[^\W_][\w'’.-]*")
-# "X signed the pact on Friday, calling it ...": the participle's subject opens the clause.
-_PARTICIPLES = words("calling describing saying")
 _PARTICIPLE_SUBJECT_WORDS = 6
 
 
@@ -340,7 +340,7 @@ class _Owners:
         candidates = named[-1:]
         if before.rstrip().endswith(",") and len(named) >= 2:
             candidates.append(named[-2])  # "Jonas Eklund, the mayor of Tarvik, said"
-        if verb.group().lower() in _PARTICIPLES and named:
+        if verb.group().lower() in PARTICIPLES and named:
             candidates = [" ".join(named[0].split()[:_PARTICIPLE_SUBJECT_WORDS])]
         owners = [self._classify(chunk) for chunk in candidates]
         if "S" in owners:
@@ -441,13 +441,9 @@ def _clauses(text: str, blocks: Sequence[Span], quoted: Areas) -> list[_Clause]:
     for b_lo, b_hi in blocks:
         for s in split_sentences(text[b_lo:b_hi]):
             lo, hi = b_lo + s.start, b_lo + s.end
-            cut = lo
-            for match in _CONNECTOR.finditer(text, lo, hi):
-                if quoted.holds(match.start()) or match.start() - cut < 3:
-                    continue
-                out.append(_Clause(cut, match.start(), sentence))
-                cut = match.end()
-            out.append(_Clause(cut, hi, sentence))
+            out.extend(
+                _Clause(c_lo, c_hi, sentence) for c_lo, c_hi in clause_spans(text, lo, hi, quoted)
+            )
             sentence += 1
     out.sort(key=lambda c: c.start)  # the headline block may come first in the list only
     return out

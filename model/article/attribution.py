@@ -18,15 +18,21 @@ For each direct quote (quotes.py) the attribution cue is looked for, in this ord
    paragraph, continues the speaker of the speech just before it (news convention); a quote
    inside someone's reported speech is theirs.
 
-Reported speech is a sentence with a speech or evaluative verb whose subject is a speaker
+Reported speech is a clause with a speech or evaluative verb whose subject is a speaker
 phrase: "Mr. President emphasized that ...", "Aliyev welcomed the decision", "The mission is
-important, the president said.", "According to the ministry, ...". The speech runs from the
-subject to the sentence end (the whole sentence when the attribution trails or sits in the
-middle between commas). Speaker phrases are resolved in document order by
+important, the president said.", "According to the ministry, ...", or a participle after a
+comma whose clause opens with a speaker ("Solberg signed the pact, calling it ...").
+Sentences are cut into clauses at contrast connectors outside quotes (clauses.py), so "X
+said A, while Y said B" gives X and Y one speech each. The speech runs from the subject (and
+the lower-case role words before it) to the clause end (the whole clause when the
+attribution trails or sits in the middle between commas); a following clause with no cue of
+its own continues it ("X said A, but added B"), and clauses before a trailing cue belong to
+it ("A, but B, the minister said."). Speaker phrases are resolved in document order by
 :class:`~model.article.entities.EntityRegistry`.
 
-The speaker phrase of a cue is read by cues.py (party affiliations, appositives,
-spokespeople for organisations, round-up leads, lone words that are never speakers).
+The speaker phrase of a cue is read by cues.py (party affiliations, appositives, roles
+described by whom they serve: "a lawyer for Roth", "a spokesman for the ministry", round-up
+leads, lone words that are never speakers).
 
 Text that is not inside any attributed speech belongs to the author (speaker None),
 including quotes nobody could be found for, as the product defines it.
@@ -37,7 +43,8 @@ every decision can be explained from the text, and the team's dev set
 generalise better than the rules it would have to learn; bench/attribution.py measures them.
 
 Limits: reported speech ends at its sentence (a following sentence without its own verb is
-the author's again); a cue farther than one clause from its quote is not seen; nested
+the author's again); a clause with two speakers ("X said A and Y said B", no contrast
+connector) is the first one's; a cue farther than one clause from its quote is not seen; nested
 reported speech inside a quote stays with the quoted speaker; an uncued quote after a
 paragraph that only introduces someone ("X sat down with the Gazette.") stays the author's.
 """
@@ -49,6 +56,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from model.article.clauses import clause_spans
 from model.article.cleaning import CleanedArticle
 from model.article.cues import (
     according_to,
@@ -77,6 +85,8 @@ from model.article.entities import (
 )
 from model.article.lexicon import (
     EVALUATIVE_VERBS,
+    NOT_NAMES,
+    PARTICIPLE_RE,
     VERB_RE,
     bare,
 )
@@ -95,6 +105,9 @@ _CUE_WINDOW = 200
 _MAX_CUE_GAP_WORDS = 10
 # Words after a verb that still make the attribution "trailing" ("..., he said on Tuesday.").
 _MAX_TRAILING_WORDS = 3
+# Words before a speaker phrase that still describe the speaker ("Fishing cooperative" in
+# "Fishing cooperative chairman Erik Vang said"): a few words, no punctuation.
+_ROLE_LEAD = re.compile(r"(?:[^\W\d_][\w'’-]*\s+){0,3}[^\W\d_][\w'’-]*|")
 _SENTENCE_STARTS = frozenset({".", "!", "?", "”", '"', ":"})
 # The longest round-up lead before a colon: "Beatrice Lund, Riverside Tenants Union:".
 _MAX_ROUNDUP_CHARS = 160
@@ -400,7 +413,11 @@ class _Attributor:
 
     # ------------------------------------------------------------------ reported speech
     def reported_candidates(self) -> list[_Candidate]:
-        """One candidate per sentence with a speaker phrase as subject of a cue verb."""
+        """Reported speech per clause (clauses.py): "X said A, while Y said B" gives one
+        candidate to X and one to Y. A clause with no cue of its own continues the speech
+        before it in its sentence ("X said A, but added B"), unless a cue verb in it has a
+        subject that is no speaker ("..., while critics complained"); clauses before a
+        trailing cue ("A, but B, the minister said.") belong to that cue's speaker."""
         out: list[_Candidate] = []
         self.cue_areas = Areas(self.cues)
         for index, sentences in enumerate(self.by_paragraph):
@@ -408,13 +425,39 @@ class _Attributor:
             for lo, hi in sentences:
                 if quoted.covers((lo, hi)):
                     continue  # a sentence inside a quote is the quoted speaker's
-                found = self._reported(lo, hi, quoted)
-                if found is not None:
-                    span, phrase, cue = found
-                    out.append(_Candidate(REPORTED, [span], index, index, phrase, cue))
+                last: _Candidate | None = None
+                uncued: int | None = None  # where leading clauses without a cue start
+                for c_lo, c_hi in clause_spans(self.text, lo, hi, quoted):
+                    found = (
+                        None if quoted.covers((c_lo, c_hi)) else self._reported(c_lo, c_hi, quoted)
+                    )
+                    if found is None:
+                        if self._someone_else(c_lo, c_hi, quoted):
+                            last = None  # "..., while gun rights groups complained ..."
+                        elif last is not None:
+                            last.spans[0] = (last.spans[0][0], c_hi)
+                        elif uncued is None:
+                            uncued = c_lo
+                        continue
+                    (s_lo, s_hi), phrase, cue, whole = found
+                    if whole and uncued is not None:
+                        s_lo = uncued
+                    last = _Candidate(REPORTED, [(s_lo, s_hi)], index, index, phrase, cue)
+                    out.append(last)
         return out
 
-    def _reported(self, lo: int, hi: int, quoted: Areas) -> tuple[Span, Phrase, Span] | None:
+    def _someone_else(self, lo: int, hi: int, quoted: Areas) -> bool:
+        """Whether a clause without a speaker cue has a cue verb with a subject of its own
+        ("gun rights groups complained"): the words of someone who is not a speaker, so
+        not a continuation of the speech before ("but added that ..." is one)."""
+        for match in VERB_RE.finditer(self.text, lo, hi):
+            if not quoted.holds(match.start()):
+                return re.search(r"\w", self.text[lo : match.start()]) is not None
+        return False
+
+    def _reported(self, lo: int, hi: int, quoted: Areas) -> tuple[Span, Phrase, Span, bool] | None:
+        """The reported speech of one clause: its span, speaker phrase, cue, and whether
+        the span is the whole clause because the cue trails or is parenthetical."""
         tokens = self.index.between(lo, hi)
         for k, tok in enumerate(tokens):
             # "According to X, ..." opening the sentence or ", according to X." closing it.
@@ -422,7 +465,7 @@ class _Attributor:
                 by = according_to(self.text, tokens, k)
                 taken = quoted.holds(tok.start) or self.cue_areas.holds(tok.start)
                 if by is not None and not taken:
-                    return (lo, hi), by, (tok.start, by.end)
+                    return (lo, hi), by, (tok.start, by.end), True
         for match in VERB_RE.finditer(self.text, lo, hi):
             if quoted.holds(match.start()) or self.cue_areas.holds(match.start()):
                 continue
@@ -440,7 +483,29 @@ class _Attributor:
             if phrase is None or not is_speaker(phrase) or quoted.holds(phrase.start):
                 continue
             cue = (min(phrase.start, match.start()), max(phrase.end, match.end()))
-            return self._reported_span(lo, hi, phrase, match, inverted, quoted), phrase, cue
+            span, whole = self._reported_span(lo, hi, phrase, match, inverted, quoted)
+            return span, phrase, cue, whole
+        return self._participle(lo, hi, tokens, quoted)
+
+    def _participle(
+        self, lo: int, hi: int, tokens: Sequence[Token], quoted: Areas
+    ) -> tuple[Span, Phrase, Span, bool] | None:
+        """ "Prime Minister Katrin Solberg signed the pact, calling it a new chapter": a
+        participle after a comma takes its stance from the clause's subject, a speaker
+        phrase that opens the clause and is followed by its (lower-case) verb."""
+        for match in PARTICIPLE_RE.finditer(self.text, lo, hi):
+            if quoted.holds(match.start()) or self.cue_areas.holds(match.start()):
+                continue
+            edges = verb_tokens(tokens, match)
+            if edges is None or edges[0] == 0 or tokens[edges[0] - 1].text != ",":
+                continue
+            phrase = phrase_after(self.text, tokens, 0)
+            k = token_at(tokens, phrase.end) if phrase is not None else len(tokens)
+            if phrase is None or not is_speaker(phrase) or k >= edges[0]:
+                return None
+            if not tokens[k].text[:1].islower():
+                return None
+            return (phrase.start, hi), phrase, (phrase.start, phrase.end), False
         return None
 
     def _reported_span(
@@ -451,8 +516,8 @@ class _Attributor:
         verb: re.Match[str],
         inverted: bool,
         quoted: Areas,
-    ) -> Span:
-        """From the subject to the sentence end, or the whole sentence when the
+    ) -> tuple[Span, bool]:
+        """From the subject to the clause end, or the whole clause (True) when the
         attribution trails ("..., he said.") or is parenthetical ("X, he said, is ...")."""
         tail_start = max(verb.end(), phrase.end)
         tail = "".join(self.text[a:b] for a, b in quoted.subtract_from((tail_start, hi)))
@@ -461,8 +526,14 @@ class _Attributor:
         before = self.text[lo : phrase.start].rstrip()
         parenthetical = before.endswith(",") and tail.lstrip().startswith(",")
         if inverted or parenthetical or (trailing and not evaluative and phrase.start > lo):
-            return lo, hi
-        return phrase.start, hi
+            return (lo, hi), True
+        # Not an opening adverb or conjunction ("Meanwhile", "And"); an article is fine.
+        opener = bare(before.split()[0]) if before else ""
+        described = opener in {"the", "a", "an"} or opener not in NOT_NAMES
+        if _ROLE_LEAD.fullmatch(before) and described and not VERB_RE.search(before):
+            # "Fishing cooperative chairman Erik Vang said": the role's first words too.
+            return (lo, hi), False
+        return (phrase.start, hi), False
 
     # ------------------------------------------------------------------ resolution
     def resolve(self, candidates: list[_Candidate]) -> None:

@@ -7,7 +7,9 @@ reported-speech reader share them:
   political and wire copy: fillers ("also"), a party affiliation in parentheses or between
   commas ("Rep. Jane Doe (D-Mo.) said", "Sen. X, R-Texas, said"), an appositive that holds
   the name ("Voss' campaign manager, Todd Birch, said") or adds a role ("Dmitry Peskov, the
-  Kremlin spokesman, said"); "a spokesman for the ministry" is the ministry speaking;
+  Kremlin spokesman, said"); a role described by whom it serves ("a lawyer for Roth",
+  "a spokesman for the residents' group", "the mayor of Tarvik") is a ``role`` phrase
+  (phrases.role_at), and "the mayor of Tarvik, Jonas Eklund, said" is Eklund;
 - :func:`is_speaker` rejects lone words that only look like names ("Some", "Republicans",
   "United", "Paris");
 - :func:`roundup_speaker` reads the verbless round-up lead (``Jane Doe, The Daily Planet:``).
@@ -21,11 +23,12 @@ from dataclasses import replace
 
 from model.article.entities import EntityRegistry
 from model.article.lexicon import (
+    ADJUNCT_OPENERS,
     DEMONYMS,
     GEO,
     NOT_SPEAKERS,
     ORG_NOUNS,
-    SPOKES_TITLES,
+    PREPOSITIONS,
     SUBJECT_VERB_FILLERS,
     TITLE_WORDS,
     bare,
@@ -37,12 +40,15 @@ from model.article.phrases import (
     parse_run,
     phrase_after,
     phrase_before,
+    role_before,
     token_at,
     with_text,
 )
 
 # The longest parenthetical skipped between a name and its verb: "(D-N.M.)".
 _MAX_PAREN_TOKENS = 10
+# Words of a description before a place and an appositive name ("A trader in Hamburg, X").
+_MAX_LEAD_WORDS = 4
 _PARTY_TAG = re.compile(r"[DRI]-[A-Z]")
 _END_OF_PHRASE = frozenset({",", ".", ";", ":", "!", "?", "”", '"', "»", "—", "–"})
 
@@ -70,21 +76,18 @@ def _skip_paren(tokens: Sequence[Token], i: int) -> int:
 
 def subject(text: str, tokens: Sequence[Token], verb: int) -> Phrase | None:
     """The speaker phrase right before ``tokens[verb]`` (fillers, appositives and a party
-    affiliation in parentheses or commas skipped); "a spokesman for the ministry" is the
-    ministry speaking through a spokesperson."""
+    affiliation in parentheses or commas skipped); a role described by whom it serves ("a
+    spokesman for the ministry", "a lawyer for Roth") is a ``role`` phrase (phrases.role_at):
+    the registry decides whether a spokesperson is their known organisation speaking."""
     phrase = _subject_phrase(text, tokens, verb)
-    if phrase is None or phrase.kind == "pronoun":
+    if phrase is None or phrase.kind != "name":
         return phrase
     k = token_at(tokens, phrase.start)
-    if phrase.kind == "name" and k >= 2 and tokens[k - 1].lower == "from":
+    if k >= 2 and tokens[k - 1].lower == "from":
         # "the senator from Ohio said": the role speaks, not the place.
         role = phrase_before(text, tokens, k - 2)
         if role is not None and role.kind == "nominal" and role.titles:
             return role
-    spokes_for = k >= 2 and tokens[k - 1].lower == "for" and tokens[k - 2].lower in SPOKES_TITLES
-    if spokes_for and (phrase.org or phrase.kind == "nominal"):
-        spokes = frozenset({tokens[k - 2].lower})
-        return replace(phrase, titles=phrase.titles | spokes, org=True)
     return phrase
 
 
@@ -116,21 +119,34 @@ def _subject_phrase(text: str, tokens: Sequence[Token], verb: int) -> Phrase | N
             party -= 1
         if party >= 1 and toks[party].text == "," and _party_tag(toks[party + 1 : k]):
             before = party - 1  # "Sen. Kathleen Moore, D-Vt., a sponsor of the bill, said"
-        phrase = phrase_before(text, toks, _skip_paren(toks, before))
+        end = _skip_paren(toks, before)
+        phrase = role_before(text, toks, end) or phrase_before(text, toks, end)
         role = parse_run(words) if words and words[0].text[:1].isalpha() else None
         if phrase is None and role is not None and all(t.capitalised for t in words):
             # "Voss' campaign manager, Todd Birch, called": the name is in the commas.
             return with_text(role, text) if role.kind == "name" else None
         if phrase is None or phrase.kind == "pronoun":
             return phrase
-        if role is not None and role.kind == "name" and phrase.kind == "nominal":
-            # "The opposition leader, Davit Kurtsikidze, said": the name is in the commas.
+        p = token_at(toks, phrase.start)
+        placed = phrase.kind == "name" and p > 0 and toks[p - 1].text in PREPOSITIONS
+        if placed and role is not None and role.kind == "name" and not role.org:
+            # "A trader in Hamburg, Dieter Vogt, said": the place is not the speaker; the
+            # description ("A trader in") is part of the phrase, as a role before a name is.
+            lead = p - 1
+            while lead > 0 and p - lead < _MAX_LEAD_WORDS and toks[lead - 1].text[:1].isalpha():
+                lead -= 1
+            found = replace(role, start=toks[lead].start)
+            return with_text(found, text) if len(role.name) > 1 else None
+        if role is not None and role.kind == "name" and phrase.kind in {"nominal", "role"}:
+            # "The opposition leader, Davit Kurtsikidze, said", "the mayor of Tarvik, Jonas
+            # Eklund, called": the name is in the commas.
             named = replace(
                 role,
                 start=phrase.start,
                 titles=role.titles | phrase.titles,
                 modifiers=role.modifiers | phrase.modifiers,
-                role=role.role or phrase.text.split(maxsplit=1)[-1],
+                role=role.role or phrase.role or phrase.text.split(maxsplit=1)[-1],
+                owner=None,
             )
             return with_text(named, text)
         if role is None or not role.titles:
@@ -142,13 +158,14 @@ def _subject_phrase(text: str, tokens: Sequence[Token], verb: int) -> Phrase | N
             gender=phrase.gender or role.gender,
             role=phrase.role or role.role,
         )
-    return phrase_before(text, toks, i)
+    return role_before(text, toks, i) or phrase_before(text, toks, i)
 
 
 def ends_phrase(tokens: Sequence[Token], phrase: Phrase) -> bool:
-    """Whether the phrase is followed by punctuation or nothing (not by more clause)."""
+    """Whether the phrase is followed by punctuation, nothing, or an adjunct ("after the
+    court upheld the ban", "on Tuesday"), not by more of its clause."""
     k = token_at(tokens, phrase.end)
-    return k >= len(tokens) or tokens[k].text in _END_OF_PHRASE
+    return k >= len(tokens) or tokens[k].text in _END_OF_PHRASE or tokens[k].text in ADJUNCT_OPENERS
 
 
 def according_to(text: str, tokens: Sequence[Token], k: int) -> Phrase | None:

@@ -15,6 +15,14 @@ earlier pronouns too) and never an organisation (except one speaking through an 
 spokesperson just before). Mentions inside quotes are never antecedents. Only the last
 ``_LOOKBACK`` mentions are searched, so resolution cost stays bounded.
 
+A role described by whom it serves ("a lawyer for the city", phrases.role_at) is the person
+met before with that role and those words ("Tarvik mayor Jonas Eklund" for "the mayor of
+Tarvik"), else a person of its own named by the phrase ("lawyer for the city"), distinct per
+phrase; a spokesperson for an organisation is that organisation speaking (the one named
+before whose name holds all the words: "the ministry" for "Ministry of Agriculture", not
+"the consumer council" for "county council"; else a new one: "residents' group"), and "the
+spokesman" later is the organisation that spoke through a spokesman.
+
 Limits: unknown nominals with no antecedent become entities named by the phrase itself
 ("ministry spokesman").
 """
@@ -141,6 +149,13 @@ class EntityRegistry:
         """
         at = phrase.start if pos is None else pos
         entity = self._match(phrase, at)
+        owner = _spokes_owner(phrase) if entity is None else None
+        if owner is not None:
+            # "a spokeswoman for the county council", met first: the council speaks.
+            name = " ".join(owner.name) if owner.kind == "name" else _without_determiner(owner.text)
+            entity = self._by_org.get(_org_key(tuple(name.split()))) or self._new(
+                name, "organization"
+            )
         named = _spokes_org_name(phrase) if entity is None else None
         if named is not None:
             # "A Skyreach spokesperson said": Skyreach speaks, though never introduced.
@@ -149,10 +164,7 @@ class EntityRegistry:
             if phrase.kind == "name":
                 entity = self._new(" ".join(clean_name(phrase.name)), _kind(phrase))
             else:
-                words = phrase.text.split()
-                if words and words[0].lower() in DETERMINERS:
-                    words = words[1:]
-                entity = self._new(" ".join(words) or phrase.text, _kind(phrase))
+                entity = self._new(_without_determiner(phrase.text), _kind(phrase))
         self._learn(entity, phrase)
         proxy = entity.kind == "organization" and bool(phrase.titles & SPOKES_TITLES)
         kind = (PROXY if proxy else SPEAKER) if speaker else (role or MENTION)
@@ -220,17 +232,50 @@ class EntityRegistry:
         if phrase.kind == "name":
             return self._by_org.get(_org_key(phrase.name))
         recent = [(at, e) for at, e, role in self._recent(pos) if role != QUOTED]
+        if phrase.kind == "role":
+            return self._role(phrase, recent)
         for _, entity in recent:
             if _nominal_fits(phrase, entity):
                 return entity
         if _speaks_for_org(phrase):
             # "the company said", "the influential daily wrote", "a Skyreach spokesperson":
             # the organisation named last (within reach), when no person holds the role.
-            for at, entity in recent:
-                if pos - at > _SPEAKER_REACH:
-                    break
-                if entity.kind == "organization" and _org_fits(phrase, entity):
-                    return entity
+            orgs = [
+                entity
+                for at, entity in recent
+                if pos - at <= _SPEAKER_REACH
+                and entity.kind == "organization"
+                and _org_fits(phrase, entity)
+            ]
+            # "The spokesman said" after two organisations spoke: the one that spoke
+            # through a spokesman (not a spokeswoman) before.
+            same = [e for e in orgs if phrase.titles and phrase.titles <= e.titles]
+            return next(iter(same or orgs), None)
+        return None
+
+    def _role(self, phrase: Phrase, recent: list[tuple[int, Entity]]) -> Entity | None:
+        """A role described by whom it serves ("a lawyer for the city"): the person met
+        before with that role and those modifiers (the same phrase again, or "Tarvik mayor
+        Jonas Eklund" for "the mayor of Tarvik"); a spokesperson for an organisation already
+        named is that organisation speaking ("a spokesman for the ministry" after "the
+        Ministry of Agriculture"); else None, and the role becomes a person of its own,
+        named by the phrase ("spokesman for the residents' group")."""
+        for _, entity in recent:
+            if entity.kind == "person" and _nominal_fits(phrase, entity):
+                return entity
+        owner = _spokes_owner(phrase)
+        if owner is None:
+            return None
+        if owner.kind == "name":
+            return self._by_org.get(_org_key(owner.name))
+        # Every word of "the county prosecutor's office" must be in the organisation's name:
+        # "the consumer council" is not the "county council" named before.
+        wanted = set(_org_key(tuple(owner.text.split())))
+        for _, entity in recent:
+            if entity.kind == "organization" and wanted <= set(
+                _org_key(tuple(entity.name.split()))
+            ):
+                return entity
         return None
 
     def _learn(self, entity: Entity, phrase: Phrase) -> None:
@@ -261,6 +306,24 @@ def _speaks_for_org(phrase: Phrase) -> bool:
     if phrase.titles:
         return phrase.titles <= SPOKES_TITLES
     return phrase.org
+
+
+def _without_determiner(text: str) -> str:
+    """ "the ministry spokesman" -> "ministry spokesman": an unnamed entity's display name."""
+    words = text.split()
+    if words and words[0].lower() in DETERMINERS:
+        words = words[1:]
+    return " ".join(words) or text
+
+
+def _spokes_owner(phrase: Phrase) -> Phrase | None:
+    """The organisation a spokesperson speaks for ("a spokesman for the ministry"), or None
+    when the role is not a spokesperson's or whom it serves is not an organisation ("a
+    lawyer for the city", "a spokesman for the prosecutors" are roles of their own)."""
+    owner = phrase.owner
+    if phrase.kind != "role" or owner is None or not phrase.titles <= SPOKES_TITLES:
+        return None
+    return owner if owner.org else None
 
 
 def _spokes_org_name(phrase: Phrase) -> tuple[str, ...] | None:

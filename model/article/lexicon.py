@@ -44,7 +44,8 @@ EVALUATIVE_VERBS = words(
     rejected rejects accused accuses blamed blames called calls described describes termed
     terms urged urges demanded demands regretted regrets expressed expresses voiced voices
     considers considered assessed assesses dismissed dismisses disputed disputes defended
-    defends
+    defends backed backs supported opposed opposes attacked questioned applauded applauds
+    celebrated endorsed endorses
     """
 )
 # Multi-word speech verbs, matched as written.
@@ -70,6 +71,19 @@ VERB_RE = re.compile(
     + r")(?![\w-])",
     re.IGNORECASE,
 )
+
+# Participles that carry their clause subject's stance after a comma: "X signed the pact on
+# Friday, calling it a new chapter" is X calling it so.
+PARTICIPLES = words("calling describing saying")
+PARTICIPLE_RE = re.compile(r"(?<![\w-])(?:" + "|".join(sorted(PARTICIPLES)) + r")(?![\w-])", re.I)
+
+# Prepositions that end a noun phrase's head ("closure of the ward" -> closure) and show
+# that a phrase ending in a name is about something else ("takeover of Granlund Dairies").
+PREPOSITIONS = words("of on for to with in at from by against over about between off near")
+
+# Words that may follow a speaker phrase and open an adjunct, so the phrase has ended:
+# "said housing campaigner Maud Ellery after the court upheld the ban".
+ADJUNCT_OPENERS = words("after before when during as while on in at")
 
 # Words allowed between a speaker and the verb: "Aliyev also said", "the minister has noted".
 SUBJECT_VERB_FILLERS = words(

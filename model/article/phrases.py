@@ -15,6 +15,8 @@ Phrases are parsed from tokens with closed word lists (lexicon.py), not a traine
 - a *nominal* phrase is a determiner plus modifiers and a role or organisation word:
   "the president", "the foreign minister", "a ministry spokesman", "the ministry", "the
   influential daily", and "Mr. President" / "the head of state" / "the leader";
+- a *role* phrase describes someone by whom they serve: "a spokesman for the residents'
+  group", "a lawyer for Roth", "the mayor of Tarvik" (:func:`role_at`);
 - a *pronoun* is he / she / they / it.
 
 Gender comes from honorifics, gendered roles and a short list of common given names
@@ -139,9 +141,11 @@ def token_at(tokens: Sequence[Token], pos: int) -> int:
 class Phrase:
     """A parsed reference to a speaker or entity.
 
-    ``kind``: ``name`` (has name tokens), ``nominal`` (role or organisation word only) or
-    ``pronoun``. ``titles`` are role words, ``modifiers`` the other words of the role part
-    ("foreign", "kremlin"); ``org`` marks organisations.
+    ``kind``: ``name`` (has name tokens), ``nominal`` (role or organisation word only),
+    ``role`` (a role described by whom it serves: "a lawyer for the city", see
+    :func:`role_at`) or ``pronoun``. ``titles`` are role words, ``modifiers`` the other
+    words of the role part ("foreign", "kremlin") and, for a role, of whom it serves;
+    ``org`` marks organisations; ``owner`` is whom a role serves ("the city").
     """
 
     start: int
@@ -154,6 +158,7 @@ class Phrase:
     gender: str | None = None
     org: bool = False
     role: str = ""
+    owner: Phrase | None = None
 
 
 def _is_name_token(tok: Token) -> bool:
@@ -339,6 +344,100 @@ def phrase_before(text: str, tokens: Sequence[Token], i: int) -> Phrase | None:
     return None
 
 
+# A role phrase: at most this many modifiers before the role word ("a senior defence
+# lawyer for") and words after "for"/"of" ("the travel agents' association").
+_MAX_ROLE_MODIFIERS = 3
+_MAX_ROLE_OBJECT = 6
+_ROLE_LINKS = frozenset({"for", "of"})
+_ARTICLES = frozenset({"a", "an", "the"})
+
+
+def role_at(text: str, tokens: Sequence[Token], k: int, end: int | None = None) -> Phrase | None:
+    """A role described by whom it serves, starting at ``tokens[k]``: "a spokesman for the
+    residents' group", "A lawyer for Roth", "the mayor of Tarvik".
+
+    The phrase is an article (or nothing), up to three modifiers, a lower-case role word
+    (TITLE_WORDS; a capitalised one starts a name: "President of Azerbaijan Ilham
+    Aliyev"), "for" or "of", and up to six plain words (an article, "of" and "and" allowed
+    inside) ending at ``tokens[end]``, or, when ``end`` is None, before the first token that
+    is not a plain word. Its modifiers are the lower-case words of both sides, so "the
+    mayor of Tarvik" can match "Tarvik mayor Jonas Eklund" in the registry.
+    """
+    n = len(tokens)
+    last = n - 1 if end is None else min(end, n - 1)
+    i = k + 1 if k <= last and tokens[k].lower in _ARTICLES else k
+    link = next(
+        (t for t in range(i + 1, min(last, i + _MAX_ROLE_MODIFIERS + 1) + 1)
+         if tokens[t].lower in _ROLE_LINKS),
+        None,
+    )  # fmt: skip
+    if link is None or link >= last:
+        return None
+    role = tokens[link - 1]
+    if not role.text[:1].islower() or _title_word(role.text) not in TITLE_WORDS:
+        return None
+    if any(not t.text[:1].isalpha() or t.lower in STOP_WORDS for t in tokens[i : link - 1]):
+        return None
+    j = link + 1
+    if tokens[j].lower in _ARTICLES:
+        j += 1
+    stop = j
+    while stop <= last and stop - link <= _MAX_ROLE_OBJECT and _plain_word(tokens, stop, j):
+        stop += 1
+    if stop == j or (end is not None and stop != last + 1):
+        return None
+    words_ = [bare(t.text) for t in tokens[i : link - 1]] + [bare(t.text) for t in tokens[j:stop]]
+    title = _title_word(role.text)
+    owner = phrase_after(text, tokens[:stop], link + 1)
+    if owner is None or owner.end != tokens[stop - 1].end:
+        o_lo, o_hi = tokens[link + 1].start, tokens[stop - 1].end
+        head = tokens[stop - 1].lower
+        owner = Phrase(o_lo, o_hi, text[o_lo:o_hi], "nominal", org=head in ORG_NOUNS)
+    start, finish = tokens[k].start, tokens[stop - 1].end
+    return Phrase(
+        start=start,
+        end=finish,
+        text=text[start:finish],
+        kind="role",
+        titles=frozenset({title}),
+        modifiers=frozenset(
+            w for w in words_ if w[:1].isalpha() and w not in _ARTICLES | {"of", "and"}
+        ),
+        gender="female" if title in FEMALE_TITLES else "male" if title in MALE_TITLES else None,
+        role=text[tokens[i].start : finish],
+        owner=owner,
+    )
+
+
+def _plain_word(tokens: Sequence[Token], t: int, first: int) -> bool:
+    """Whether ``tokens[t]`` continues the object of a role phrase that starts at ``first``:
+    a word that is not a function word ("of", "and" and an article after them allowed)."""
+    tok = tokens[t]
+    if tok.text in {"'", "’"}:
+        # "the residents' group": the plural possessive's apostrophe is its own token.
+        return t > first and tokens[t - 1].text.endswith("s") and tokens[t - 1].end == tok.start
+    if not tok.text[:1].isalpha():
+        return False
+    if tok.lower in {"of", "and"}:
+        return t > first
+    if tok.lower in _ARTICLES:
+        return t > first and tokens[t - 1].lower in {"of", "and"}
+    return tok.lower not in STOP_WORDS
+
+
+def role_before(text: str, tokens: Sequence[Token], i: int) -> Phrase | None:
+    """The role phrase (:func:`role_at`) that ends at ``tokens[i]``, opening at an article
+    or at the clause start; the longest one when several fit."""
+    reach = 2 + _MAX_ROLE_MODIFIERS + _MAX_ROLE_OBJECT + 1
+    found: Phrase | None = None
+    for k in range(i - 2, max(-1, i - reach), -1):
+        opens = tokens[k].lower in _ARTICLES or k == 0 or not tokens[k - 1].text[:1].isalnum()
+        role = role_at(text, tokens, k, i) if opens else None
+        if role is not None:
+            found = role
+    return found
+
+
 def _determiner_left(tokens: Sequence[Token], i: int) -> int | None:
     """Index of the determiner that opens a nominal ending after ``tokens[i]``."""
     j = i
@@ -362,7 +461,29 @@ def phrase_after(text: str, tokens: Sequence[Token], i: int) -> Phrase | None:
     tok = tokens[i]
     if tok.text.lower() in PRONOUNS:
         return Phrase(tok.start, tok.end, tok.text, "pronoun", gender=PRONOUNS[tok.text.lower()])
+    role = role_at(text, tokens, i)
+    if role is not None:
+        k = token_at(tokens, role.end)
+        if k >= len(tokens) or not tokens[k].text[:1].isalnum():
+            return role  # "according to a spokesman for the prison service, ..."
     start = i + 1 if tok.lower in DETERMINERS else i
+    # Lower-case modifiers before a role and a name: "said beach warden Tessa Moyo".
+    lead = start
+    while (
+        lead < len(tokens)
+        and lead - start < _MAX_ROLE_MODIFIERS
+        and tokens[lead].text[:1].islower()
+        and tokens[lead].text[:1].isalpha()
+        and tokens[lead].lower not in STOP_WORDS
+        and not _is_role_word(tokens[lead])
+    ):
+        lead += 1
+    if lead > start and lead < len(tokens) and _is_name_token(tokens[lead]):
+        start = lead
+    elif lead > start and lead < len(tokens) and _is_role_word(tokens[lead]):
+        named = any(_is_name_token(t) for t in tokens[lead + 1 : lead + 4])
+        start = lead if named else start
+    skipped = frozenset(bare(t.text) for t in tokens[i:start] if t.lower not in DETERMINERS)
     j = start
     while j < len(tokens) and (
         _is_name_token(tokens[j])
@@ -375,7 +496,7 @@ def phrase_after(text: str, tokens: Sequence[Token], i: int) -> Phrase | None:
     phrase = parse_run(tokens[start:j])
     if phrase is None:
         return None
-    titles, modifiers, role_text = set(phrase.titles), set(phrase.modifiers), phrase.role
+    titles, modifiers, role_text = set(phrase.titles), set(phrase.modifiers) | skipped, phrase.role
     # An appositive after a name adds roles: "said Dmitry Peskov, the Kremlin spokesman".
     if phrase.kind == "name" and j + 1 < len(tokens) and tokens[j].text == ",":
         k = j + 1

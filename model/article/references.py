@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from model.article.lexicon import STOP_WORDS, VERB_RE, words
+from model.article.lexicon import PREPOSITIONS, STOP_WORDS, VERB_RE, words
 from model.article.spans import Areas
 from model.text import find_mentions
 from model.types import Span
@@ -59,7 +59,6 @@ _SYNONYM_SETS = (
 _SHORT_NAME_DETERMINERS = words("the this that its their")
 _SHORT_NAME_REACH = 80  # characters before a head searched for its determiner
 _TOKEN = re.compile(r"[^\W\d_][\w'’-]*|[^\w\s]")
-_PREPOSITIONS = words("of on for to with in at from by against over about between")
 
 
 def target_head(target: str) -> str | None:
@@ -68,7 +67,7 @@ def target_head(target: str) -> str | None:
     name (capitalised) or a short function word."""
     ws: list[str] = re.findall(r"[\w'’-]+", target)
     for i, w in enumerate(ws):
-        if i > 0 and w.lower() in _PREPOSITIONS:
+        if i > 0 and w.lower() in PREPOSITIONS:
             ws = ws[:i]
             break
     if not ws:

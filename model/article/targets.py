@@ -68,6 +68,7 @@ from model.article.lexicon import (
     NON_TARGETS,
     ORG_HEADS,
     ORG_NOUNS,
+    PREPOSITIONS,
     STATE_HEADS,
     STOP_WORDS,
     VERB_RE,
@@ -132,9 +133,13 @@ class TargetGroup:
 def phrase_key(tokens: Sequence[str], registry: EntityRegistry | None = None) -> PhraseKey:
     """The grouping key of a phrase given as words (determiners are ignored).
 
-    A phrase ending in the surname of a known person is that person.
+    A phrase ending in the surname of a known person is that person, unless it is a common
+    noun with a preposition before the name: "takeover of Granlund Dairies" is about the
+    takeover ("President of Azerbaijan Ilham Aliyev" is still the person).
     """
-    if registry is not None and tokens and tokens[-1][:1].isupper():
+    cut = next((k for k, w in enumerate(tokens) if k > 0 and w.lower() in PREPOSITIONS), 0)
+    about = any(w[:1].islower() and w.lower() not in _NP_DETERMINERS for w in tokens[:cut])
+    if registry is not None and tokens and tokens[-1][:1].isupper() and not about:
         person = registry.person(bare(tokens[-1]))
         if person is not None:
             last = bare(tokens[-1])

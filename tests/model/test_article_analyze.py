@@ -514,3 +514,39 @@ def test_keyword_classifier_rules() -> None:
         "positive",
         {"negative": pytest.approx(0.05), "neutral": pytest.approx(0.05), "positive": 0.9},
     )
+
+
+def test_two_speakers_in_one_sentence_each_get_their_own_clause(
+    stub: KeywordStanceClassifier,
+) -> None:
+    text = (
+        "Transport Minister Elena Ruiz welcomed the new rail line, while the mayor of Tarvik, "
+        "Jonas Eklund, called the line unacceptable.\n\n"
+        "A spokesman for the residents' group said the rail line was an important step, but a "
+        "lawyer for the farmers said the rail line was unacceptable."
+    )
+    analysis = analyze_article(text, stub, ["rail line"])
+    assert [(s.speaker, s.label, [e.text for e in s.evidence]) for s in analysis.stances] == [
+        ("Elena Ruiz", "positive", ["Transport Minister Elena Ruiz welcomed the new rail line"]),
+        (
+            "Jonas Eklund",
+            "negative",
+            ["the mayor of Tarvik, Jonas Eklund, called the line unacceptable."],
+        ),
+        (
+            "residents' group",
+            "positive",
+            ["A spokesman for the residents' group said the rail line was an important step"],
+        ),
+        (
+            "lawyer for the farmers",
+            "negative",
+            ["a lawyer for the farmers said the rail line was unacceptable."],
+        ),
+    ]
+    assert [(s.name, s.kind) for s in analysis.speakers] == [
+        ("Elena Ruiz", "person"),
+        ("Jonas Eklund", "person"),
+        ("residents' group", "organization"),
+        ("lawyer for the farmers", "person"),
+    ]

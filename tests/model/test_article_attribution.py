@@ -7,6 +7,7 @@ import pytest
 from model.article.attribution import AUTHOR, QUOTE, REPORTED, Attribution, attribute
 from model.article.cleaning import clean_article
 from model.article.entities import EntityRegistry, parse_run, tokenize
+from model.article.phrases import role_before
 from model.article.quotes import find_quotes
 
 
@@ -596,3 +597,331 @@ def test_tokenizer_keeps_abbreviated_titles_and_suffixes() -> None:
     phrase = parse_run(tokenize("Rev. Mark Ellis", 0, 15))
     assert phrase is not None
     assert (phrase.name, phrase.titles) == (("Mark", "Ellis"), frozenset({"reverend"}))
+
+
+# --------------------------------------------------------------------------- clauses, roles
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            # Two speakers in one sentence ("while"); the second named in an appositive.
+            "Transport Minister Elena Ruiz said the new rail line would transform the region, "
+            "while the mayor of Tarvik, Jonas Eklund, called the line a costly mistake.",
+            [
+                (
+                    "Elena Ruiz",
+                    REPORTED,
+                    [
+                        "Transport Minister Elena Ruiz said the new rail line would transform "
+                        "the region"
+                    ],
+                    "Transport Minister Elena Ruiz said",
+                ),
+                (
+                    "Jonas Eklund",
+                    REPORTED,
+                    ["the mayor of Tarvik, Jonas Eklund, called the line a costly mistake."],
+                    "the mayor of Tarvik, Jonas Eklund, called",
+                ),
+            ],
+        ),
+        (
+            # "but", an evaluative verb, and lower-case role words before the second name.
+            "Health Secretary Miriam Okafor defended the closure of the ward, but the local "
+            "doctor Dr. Tomas Brandt said the closure would force mothers to travel an hour.",
+            [
+                (
+                    "Miriam Okafor",
+                    REPORTED,
+                    ["Health Secretary Miriam Okafor defended the closure of the ward"],
+                    "Health Secretary Miriam Okafor defended",
+                ),
+                (
+                    "Dr. Tomas Brandt",
+                    REPORTED,
+                    [
+                        "the local doctor Dr. Tomas Brandt said the closure would force "
+                        "mothers to travel an hour."
+                    ],
+                    "doctor Dr. Tomas Brandt said",
+                ),
+            ],
+        ),
+        (
+            # Role-only speakers: each is a person of their own, not whom they serve.
+            "A spokesman for the regulators said the fine on former councillor Agnes Lund was "
+            "fair, but a lawyer for Lund said the fine was out of all proportion.",
+            [
+                (
+                    "spokesman for the regulators",
+                    REPORTED,
+                    [
+                        "A spokesman for the regulators said the fine on former councillor "
+                        "Agnes Lund was fair"
+                    ],
+                    "A spokesman for the regulators said",
+                ),
+                (
+                    "lawyer for Lund",
+                    REPORTED,
+                    ["a lawyer for Lund said the fine was out of all proportion."],
+                    "a lawyer for Lund said",
+                ),
+            ],
+        ),
+        (
+            # A quote's cue, then another speaker's reported speech in the same sentence.
+            "“The tariffs are fair,” a spokesman for the harbour authority said, but a "
+            "spokeswoman for the shipping lines said the tariffs would push cargo away.",
+            [
+                (
+                    "harbour authority",
+                    QUOTE,
+                    ["The tariffs are fair,"],
+                    "a spokesman for the harbour authority said",
+                ),
+                (
+                    "spokeswoman for the shipping lines",
+                    REPORTED,
+                    [
+                        "a spokeswoman for the shipping lines said the tariffs would push "
+                        "cargo away."
+                    ],
+                    "a spokeswoman for the shipping lines said",
+                ),
+            ],
+        ),
+        (
+            # A place before an appositive name is not the speaker.
+            "A trader in Hamburg, Dieter Vogt, said importers had begun looking elsewhere.",
+            [
+                (
+                    "Dieter Vogt",
+                    REPORTED,
+                    [
+                        "A trader in Hamburg, Dieter Vogt, said importers had begun looking "
+                        "elsewhere."
+                    ],
+                    "A trader in Hamburg, Dieter Vogt, said",
+                ),
+            ],
+        ),
+        (
+            # A participle takes its stance from the clause subject.
+            "Prime Minister Katrin Solberg of Vestria signed the border pact on Friday, "
+            "calling it a new chapter.",
+            [
+                (
+                    "Katrin Solberg",
+                    REPORTED,
+                    [
+                        "Prime Minister Katrin Solberg of Vestria signed the border pact on "
+                        "Friday, calling it a new chapter."
+                    ],
+                    "Prime Minister Katrin Solberg of Vestria",
+                ),
+            ],
+        ),
+        (
+            # A clause with no cue of its own continues the speech before it.
+            "Minister Sofie Brekke said the plan was sound, but added that it would take years.",
+            [
+                (
+                    "Sofie Brekke",
+                    REPORTED,
+                    [
+                        "Minister Sofie Brekke said the plan was sound, but added that it "
+                        "would take years."
+                    ],
+                    "Minister Sofie Brekke said",
+                ),
+            ],
+        ),
+        (
+            # ... but not one whose cue verb has a subject that is no speaker.
+            "Minister Sofie Brekke said the plan was sound, while critics complained that it "
+            "was late.",
+            [
+                (
+                    "Sofie Brekke",
+                    REPORTED,
+                    ["Minister Sofie Brekke said the plan was sound"],
+                    "Minister Sofie Brekke said",
+                ),
+            ],
+        ),
+        (
+            # A trailing cue owns the clauses before it.
+            "The plan is sound, but the timing is wrong, the minister said.",
+            [
+                (
+                    "minister",
+                    REPORTED,
+                    ["The plan is sound, but the timing is wrong, the minister said."],
+                    "the minister said",
+                ),
+            ],
+        ),
+        (
+            # An inverted speaker with lower-case role words, then an adjunct.
+            "“The reserve has brought back the cod,” said beach warden Tessa Moyo after the vote.",
+            [
+                (
+                    "Tessa Moyo",
+                    QUOTE,
+                    ["The reserve has brought back the cod,"],
+                    "said beach warden Tessa Moyo",
+                ),
+            ],
+        ),
+    ],
+)
+def test_clauses_and_role_speakers(
+    text: str, expected: list[tuple[str | None, str, list[str], str | None]]
+) -> None:
+    assert _speeches(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # The words of a role before the speaker phrase belong to the speech ...
+        (
+            "Teachers' union president Lila Fontaine said staff were kept in the dark.",
+            "Teachers' union president Lila Fontaine said staff were kept in the dark.",
+        ),
+        (
+            "The Consumer Finance Bureau said the bank had collected the fees.",
+            "The Consumer Finance Bureau said the bank had collected the fees.",
+        ),
+        # ... an opening adverb does not.
+        (
+            "Meanwhile Minister Ana Petrova said the talks would resume.",
+            "Minister Ana Petrova said the talks would resume.",
+        ),
+    ],
+)
+def test_reported_speech_starts_with_the_role_words(text: str, expected: str) -> None:
+    [speech] = _attribute(text).speeches
+    assert [text[a:b] for a, b in speech.spans] == [expected]
+
+
+def test_each_clause_is_its_own_unit() -> None:
+    text = (
+        "A spokesman for the regulators said the fine was fair, but a lawyer for Lund said "
+        "the fine was out of all proportion."
+    )
+    units = [(u.speaker, u.kind, text[u.start : u.end]) for u in _attribute(text).units]
+    assert units == [
+        (
+            "spokesman for the regulators",
+            REPORTED,
+            "A spokesman for the regulators said the fine was fair",
+        ),
+        (None, AUTHOR, "but"),
+        ("lawyer for Lund", REPORTED, "a lawyer for Lund said the fine was out of all proportion."),
+    ]
+
+
+def test_spokespeople_speak_for_their_organisation_and_are_referred_back_to() -> None:
+    # Two unnamed organisations stay apart; "The spokesman" is the one that spoke through a
+    # spokesman, a spokesperson for an organisation named before is that organisation.
+    text = (
+        "A spokesman for the residents' group said the bypass would move the jams east. "
+        "A spokeswoman for the county council said the bypass was overdue. "
+        "The spokesman said he would appeal.\n\n"
+        "The Ministry of Agriculture said on Monday that the terminal was closed. "
+        "A spokesman for the ministry said repairs were nearly complete."
+    )
+    assert [s.speaker for s in _attribute(text).speeches] == [
+        "residents' group",
+        "county council",
+        "residents' group",
+        "Ministry of Agriculture",
+        "Ministry of Agriculture",
+    ]
+
+
+def test_a_role_phrase_repeated_is_the_same_person_and_he_refers_to_it() -> None:
+    text = (
+        "A lawyer for the city said the ruling ignored the data. "
+        "“We will appeal,” he said. A lawyer for the city added that the ruling was wrong."
+    )
+    speeches = _attribute(text).speeches
+    assert [(s.speaker, s.kind) for s in speeches] == [
+        ("lawyer for the city", REPORTED),
+        ("lawyer for the city", QUOTE),
+        ("lawyer for the city", REPORTED),
+    ]
+    registry = _attribute(text).registry
+    lawyer = next(e for e in registry.entities if e.name == "lawyer for the city")
+    assert (lawyer.kind, lawyer.titles) == ("person", {"lawyer"})
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "A spokesman for the residents' group",
+            ("spokesman for the residents' group", {"residents", "group"}, True),
+        ),
+        ("a lawyer for Roth", ("lawyer for Roth", {"roth"}, False)),
+        ("the mayor of Tarvik", ("mayor of Tarvik", {"tarvik"}, False)),
+        (
+            "a senior lawyer for the victims of the fire",
+            (
+                "senior lawyer for the victims of the fire",
+                {"senior", "victims", "fire"},
+                False,
+            ),
+        ),
+        # A capitalised role starts a name, not a role phrase; no role word, no role phrase.
+        ("President of Vestria Ruth Adeyemi", None),
+        ("the support for the plan", None),
+        ("a lawyer for", None),
+    ],
+)
+def test_role_phrases(text: str, expected: tuple[str, set[str], bool] | None) -> None:
+    tokens = tokenize(text, 0, len(text))
+    role = role_before(text, tokens, len(tokens) - 1)
+    if expected is None:
+        assert role is None
+        return
+    assert role is not None
+    assert (role.role, set(role.modifiers), role.owner is not None and role.owner.org) == expected
+    assert (role.start, role.end, role.kind) == (0, len(text), "role")
+
+
+def test_multi_paragraph_quote_then_a_second_speaker_then_she_told_reporters() -> None:
+    # The connector inside the quote is not a cut; the one after its cue is; "she" is the
+    # woman who spoke before, not the man named last.
+    text = (
+        "Energy Minister Tove Rasmussen spoke about the interconnector on Thursday.\n\n"
+        "“The interconnector lets us sell our surplus wind power abroad.\n\n"
+        "“It will bring down bills, but it will take time,” Rasmussen said, while Industry "
+        "group chief Lorenzo Gatti said the interconnector would import high prices.\n\n"
+        "“It is a mistake to doubt it,” she told reporters."
+    )
+    assert _speeches(text) == [
+        (
+            "Tove Rasmussen",
+            QUOTE,
+            [
+                "The interconnector lets us sell our surplus wind power abroad.",
+                "It will bring down bills, but it will take time,",
+            ],
+            "Rasmussen said",
+        ),
+        (
+            "Lorenzo Gatti",
+            REPORTED,
+            [
+                "Industry group chief Lorenzo Gatti said the interconnector would import "
+                "high prices."
+            ],
+            "Industry group chief Lorenzo Gatti said",
+        ),
+        ("Tove Rasmussen", QUOTE, ["It is a mistake to doubt it,"], "she told"),
+    ]

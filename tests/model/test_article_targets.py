@@ -191,3 +191,15 @@ def test_a_named_entity_said_once_is_a_single_target() -> None:
         ("Joint Observation Post", True),
         ("Dalmen", True),
     ]
+
+
+def test_a_thing_named_after_a_person_is_not_that_person() -> None:
+    text = "Ruth Adeyemi said the takeover of Granlund Dairies was fair. Granlund Dairies agreed."
+    _, found, _, _ = _setup(text)
+    assert found.registry.person("dairies") is not None  # read as a person's surname
+    takeover = phrase_key(["takeover", "of", "Granlund", "Dairies"], found.registry)
+    assert (takeover.person, takeover.head) == (None, "dairi")  # stemmed
+    assert phrase_key(["Granlund", "Dairies"], found.registry).person == "Granlund Dairies"
+    # A title with "of" before the name is still the person.
+    president = phrase_key(["President", "of", "Vestria", "Ruth", "Adeyemi"], found.registry)
+    assert president.person == "Ruth Adeyemi"
