@@ -18,6 +18,9 @@ Both encoders, in ONE run, on the same data and settings (training/configs/defau
                  query, as these single sentences give). Evaluations on the holdout every
                  200 steps come on top. Slow for mpnet on a CPU (minutes).
 
+Always printed first: each encoder's linear-layer FLOP per token, 2 * L * (4 H^2 + 2 H I)
+(from its config.json), the cost ratio a CPU with nothing else running approaches.
+
 Neither flag: both. Needs the mpnet parts installed (see README, quality preset); the first
 run reassembles them once (model/network.py). Numbers on a shared machine vary with its
 load: the load average is printed with them, and the ratios are the portable part.
@@ -36,10 +39,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch
+from transformers import AutoConfig
 
 from model.backends import physical_cores
 from model.classifier import StanceClassifier
 from model.config import DEFAULT_BASE_MODEL, StanceConfig
+from model.network import resolve_base_model
 from model.types import StanceQuery
 from training.args import TrainingArgs, load_run_config
 from training.data import load_examples, resolve_labels
@@ -64,6 +69,13 @@ def load_pairs(
     if problems:
         print(f"skipped {len(problems)} unusable records, first: {problems[0]}", file=sys.stderr)
     return pairs[:limit]
+
+
+def linear_flops_per_token(name: str) -> float:
+    """FLOP of the encoder's linear layers per token: 2 * L * (4 H^2 + 2 H I)."""
+    config = AutoConfig.from_pretrained(resolve_base_model(name), trust_remote_code=False)
+    hidden, inner = int(config.hidden_size), int(config.intermediate_size)
+    return 2.0 * int(config.num_hidden_layers) * (4 * hidden**2 + 2 * hidden * inner)
 
 
 def inference_rate(config: StanceConfig, queries: list[StanceQuery]) -> float:
@@ -105,6 +117,10 @@ def main() -> None:
     base = load_run_config(ROOT / "training" / "configs" / "default.toml", {}).model
     configs = {name: replace(base, base_model=name) for name in ENCODERS}
     print(f"threads {opts.threads}, load average {os.getloadavg()[0]:.2f} at start")
+    flops = {name: linear_flops_per_token(name) for name in ENCODERS}
+    for name, value in flops.items():
+        print(f"  {name:<22} {value / 1e6:6.1f} MFLOP/token in linear layers")
+    print(f"  ratio {flops[QUALITY_BASE_MODEL] / flops[DEFAULT_BASE_MODEL]:.2f}x")
 
     if opts.inference or both:
         pairs = load_pairs("dev_rw.jsonl", opts.newsmtsc_dir, base.labels, opts.queries)

