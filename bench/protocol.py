@@ -160,7 +160,31 @@ def ensemble(name: str) -> dict[str, Any]:
         out[f"{key}_single_mean"] = statistics.mean(
             classification_metrics(p, gold_arr, labels)["macro_f1"] for p in probs
         )
+    out["contrast"] = _contrast_ensemble(models)
+    out["contrast_single_mean"] = statistics.mean(r["contrast_pair_accuracy"] for r in runs)
     return out
+
+
+def _contrast_ensemble(models: list[Any]) -> float:
+    """Contrast-set pair accuracy of the models' mean probabilities (speaker given)."""
+    from bench.contrast import DEFAULT_DATA, load_pairs, score
+    from model.types import StanceQuery
+
+    pairs = load_pairs(DEFAULT_DATA)
+    queries = [
+        StanceQuery(text=p["text"], target=p["target"], speaker=s["speaker"])
+        for p in pairs
+        for s in p["speakers"]
+    ]
+    labels = list(models[0].labels)
+    totals = [dict.fromkeys(labels, 0.0) for _ in queries]
+    for model in models:
+        for total, prediction in zip(totals, model.predict(queries), strict=True):
+            for label in labels:
+                total[label] += prediction.probabilities[label]
+    predicted = [max(labels, key=t.__getitem__) for t in totals]
+    gold = [s["label"] for p in pairs for s in p["speakers"]]
+    return float(score("ensemble", gold, predicted, labels)["pair_accuracy"])
 
 
 def int8_check(name: str) -> dict[str, Any]:
@@ -262,13 +286,17 @@ def main(argv: list[str] | None = None) -> int:
                 print(json.dumps(summary), flush=True)
     print(table(names))
     if args.ensemble:
-        print("\n| ensemble | models | dev_rw | dev_mt | single models' mean rw / mt |")
-        print("|---|---|---|---|---|")
+        print(
+            "\n| ensemble | models | dev_rw | dev_mt | contrast pairs | "
+            "single models' mean rw / mt / contrast |"
+        )
+        print("|---|---|---|---|---|---|")
         for name in names:
             e = ensemble(name)
             print(
                 f"| {name} | {e['models']} | {e['dev_rw']:.4f} | {e['dev_mt']:.4f} | "
-                f"{e['dev_rw_single_mean']:.4f} / {e['dev_mt_single_mean']:.4f} |"
+                f"{e['contrast']:.3f} | {e['dev_rw_single_mean']:.4f} / "
+                f"{e['dev_mt_single_mean']:.4f} / {e['contrast_single_mean']:.3f} |"
             )
     if args.int8:
         print("\n| setting | models | backend | dev_rw | dev_mt |\n|---|---|---|---|---|")
