@@ -22,7 +22,7 @@ from model.classifier import StanceClassifier
 from model.config import StanceConfig
 from model.encoding import EncodedWindow
 from model.types import StanceQuery
-from training.args import TrainingArgs
+from training.args import ArgsError, TrainingArgs
 from training.metrics import classification_metrics, fit_temperature
 
 # Windows of one long training example used at most (a whole article costs many windows).
@@ -123,7 +123,7 @@ class Trainer:
         student's label order; None without teachers.
 
         Raises:
-            ValueError: a teacher's labels differ from the student's (soft labels would be
+            ArgsError: a teacher's labels differ from the student's (soft labels would be
                 read in the wrong order).
         """
         if not self.args.teachers:
@@ -135,7 +135,7 @@ class Trainer:
         for spec in self.args.teachers:
             teacher = StanceClassifier.load(resolve_model(spec)[0])
             if tuple(teacher.labels) != tuple(self.config.labels):
-                raise ValueError(
+                raise ArgsError(
                     f"teacher {spec} has labels {list(teacher.labels)} but the model being "
                     f"trained has {list(self.config.labels)}; use teachers with the same labels"
                 )
