@@ -106,7 +106,7 @@ def _teacher_folders(spec: str) -> list[str]:
     if not spec.startswith("protocol:"):
         return [spec]
     name = spec.split(":", 1)[1]
-    runs = [json.loads(p.read_text()) for p in sorted((RESULTS / name).glob("seed*.json"))]
+    runs = _recorded(name)
     folders = [r["model_folder"] for r in runs]
     if len(folders) < 2:
         raise SystemExit(f"teachers {spec}: needs at least 2 recorded seeds of {name!r}")
@@ -131,6 +131,27 @@ def _contrast(folder: Path) -> float:
     return float(score("classifier", gold, predicted, model.labels)["pair_accuracy"])
 
 
+def _recorded(name: str) -> list[dict[str, Any]]:
+    """The recorded seed summaries of a setting, by seed file name."""
+    return [json.loads(p.read_text()) for p in sorted((RESULTS / name).glob("seed*.json"))]
+
+
+def _dev_sets(
+    run: dict[str, Any], labels: tuple[str, ...]
+) -> dict[str, tuple[list[Any], list[int]]]:
+    """(queries, gold label indices) of dev_rw and dev_mt, read with the data options the
+    run was trained with (further_mentions changes the marked spans)."""
+    from training.pipeline import DataOptions, labelled_pairs
+
+    data = {k: v for k, v in run["overrides"]["data"].items() if k != "dev"}
+    options = DataOptions.from_dict(data)
+    out = {}
+    for key, source in (("dev_rw", DEV_RW), ("dev_mt", DEV_MT)):
+        pairs = labelled_pairs(options.load(source, labels).examples, labels, options, source)
+        out[key] = ([q for q, _ in pairs], [g for _, g in pairs])
+    return out
+
+
 def ensemble(name: str) -> dict[str, Any]:
     """Dev macro-F1 of the mean probabilities of every recorded seed model of ``name``, and
     the single models' mean for comparison (an ensemble of N costs N times the inference)."""
@@ -138,21 +159,15 @@ def ensemble(name: str) -> dict[str, Any]:
 
     from model.classifier import StanceClassifier
     from training.metrics import classification_metrics
-    from training.pipeline import DataOptions, labelled_pairs
     from training.trainer import evaluate_queries
 
-    runs = [json.loads(p.read_text()) for p in sorted((RESULTS / name).glob("seed*.json"))]
+    runs = _recorded(name)
     if len(runs) < 2:
         raise SystemExit(f"--ensemble {name}: needs at least 2 recorded seeds, has {len(runs)}")
     models = [StanceClassifier.load(Path(r["model_folder"])) for r in runs]
     labels = tuple(models[0].labels)
-    options = DataOptions.from_dict(
-        {k: v for k, v in runs[0]["overrides"]["data"].items() if k != "dev"}
-    )
     out: dict[str, Any] = {"setting": name, "models": len(models)}
-    for key, source in (("dev_rw", DEV_RW), ("dev_mt", DEV_MT)):
-        pairs = labelled_pairs(options.load(source, labels).examples, labels, options, source)
-        queries, gold = [q for q, _ in pairs], [g for _, g in pairs]
+    for key, (queries, gold) in _dev_sets(runs[0], labels).items():
         probs = [evaluate_queries(m, queries, gold)[0].probs for m in models]
         mean = np.mean(np.stack(probs), axis=0)  # (queries, labels)
         gold_arr = np.asarray(gold, dtype=np.int64)
@@ -195,13 +210,11 @@ def int8_check(name: str) -> dict[str, Any]:
     from model.classifier import StanceClassifier
     from model.export.onnx import export_backends
     from training.metrics import classification_metrics
-    from training.pipeline import DataOptions, labelled_pairs
     from training.trainer import evaluate_queries
 
-    runs = [json.loads(p.read_text()) for p in sorted((RESULTS / name).glob("seed*.json"))]
-    options = DataOptions.from_dict(
-        {k: v for k, v in runs[0]["overrides"]["data"].items() if k != "dev"}
-    )
+    runs = _recorded(name)
+    labels = tuple(StanceClassifier.load(Path(runs[0]["model_folder"])).labels)
+    dev_sets = _dev_sets(runs[0], labels)  # read once for every model and backend
     scores: dict[str, list[float]] = {}
     for run in runs:
         folder = Path(run["model_folder"])
@@ -209,12 +222,8 @@ def int8_check(name: str) -> dict[str, Any]:
             export_backends(StanceClassifier.load(folder, backend="torch"), folder)
         for backend in ("torch", "onnx-int8"):
             model = StanceClassifier.load(folder, backend=backend)
-            labels = tuple(model.labels)
-            for key, source in (("dev_rw", DEV_RW), ("dev_mt", DEV_MT)):
-                examples = options.load(source, labels).examples
-                pairs = labelled_pairs(examples, labels, options, source)
-                gold = [g for _, g in pairs]
-                probs = evaluate_queries(model, [q for q, _ in pairs], gold)[0].probs
+            for key, (queries, gold) in dev_sets.items():
+                probs = evaluate_queries(model, queries, gold)[0].probs
                 f1 = classification_metrics(probs, np.asarray(gold), labels)["macro_f1"]
                 scores.setdefault(f"{backend} {key}", []).append(f1)
     return {k: statistics.mean(v) for k, v in scores.items()} | {"models": len(runs)}
@@ -236,7 +245,7 @@ def table(names: list[str]) -> str:
     ]
     base: float | None = None
     for name in names:
-        runs = [json.loads(p.read_text()) for p in sorted((RESULTS / name).glob("seed*.json"))]
+        runs = _recorded(name)
         if not runs:
             lines.append(f"| {name} | 0 | - | - | - | - | - | - |")
             continue
