@@ -27,6 +27,17 @@ def _clauses(text: str, quoted: Areas | None = None) -> list[str]:
         ("Ruiz praised the butter market.", ["Ruiz praised the butter market."]),
         # A cut right at the start would leave an empty clause.
         (" but Eklund objected.", [" but Eklund objected."]),
+        # Without a comma a connector cuts only before a subject: adjectives joined by
+        # "but" are one clause; a determiner or a pronoun opens a new one.
+        (
+            "Durand called the closure a sad but necessary saving.",
+            ["Durand called the closure a sad but necessary saving."],
+        ),
+        ("It works slowly but surely.", ["It works slowly but surely."]),
+        ("Ruiz praised it but the mayor objected.", ["Ruiz praised it", "the mayor objected."]),
+        ("Ruiz praised it though she had doubts.", ["Ruiz praised it", "she had doubts."]),
+        # With a comma the connector always cuts, as before.
+        ("Ruiz praised it, but privately objected.", ["Ruiz praised it", "privately objected."]),
     ],
 )
 def test_cuts_at_connectors(text: str, expected: list[str]) -> None:
