@@ -16,8 +16,12 @@ talking about that target. Rules, one pass over the text each (linear):
   ("that decision", "the move", "the plan") or non-expletive "it" (also "they" for a plural
   target; never "it is time", "it said").
 
-Limits: "it" may refer to something else named in between; a synonym list is short and
-closed; a gerund target ("merging the schools") has no short name ("the merger").
+A target that opens with a gerund names an action ("merging the two schools", "closing the
+ward"); its short name is the action's noun ("the merger", "the closure"), not its object
+("the schools" is not the merger), for the gerunds in ``_GERUND_NOUNS``.
+
+Limits: "it" may refer to something else named in between; the synonym and gerund lists
+are short and closed.
 """
 
 from __future__ import annotations
@@ -56,6 +60,23 @@ _SYNONYM_SETS = (
     words("merger takeover deal"),
     words("line railway rail route link"),
 )
+# The noun of an action named by a gerund ("merging the schools" -> "the merger").
+_GERUND_NOUNS: dict[str, tuple[str, ...]] = {
+    "merging": ("merger",),
+    "closing": ("closure",),
+    "banning": ("ban",),
+    "cutting": ("cut", "cuts"),
+    "privatising": ("privatisation", "sale"),
+    "privatizing": ("privatization", "sale"),
+    "expanding": ("expansion",),
+    "extending": ("extension",),
+    "selling": ("sale",),
+    "reducing": ("reduction", "cut"),
+    "introducing": ("introduction",),
+    "raising": ("rise", "increase"),
+    "relocating": ("relocation", "move"),
+    "demolishing": ("demolition",),
+}
 _SHORT_NAME_DETERMINERS = words("the this that its their")
 _SHORT_NAME_REACH = 80  # characters before a head searched for its determiner
 _TOKEN = re.compile(r"[^\W\d_][\w'’-]*|[^\w\s]")
@@ -111,9 +132,13 @@ def target_references(
     found = Areas(explicit)
     refs = list(explicit)
     head = target_head(target)
-    if head is not None:
+    actions = _GERUND_NOUNS.get(words_[0].lower(), ()) if words_ else ()
+    heads = (
+        sorted({h for a in actions for h in _heads(a)}) if actions else _heads(head) if head else []
+    )
+    if heads:
         pattern = re.compile(
-            r"(?<!\w)(?:" + "|".join(re.escape(h) for h in _heads(head)) + r")(?!\w)", re.I
+            r"(?<!\w)(?:" + "|".join(re.escape(h) for h in heads) + r")(?!\w)", re.I
         )
         for match in pattern.finditer(text):
             start = _short_name_start(text, match.start())

@@ -197,3 +197,19 @@ def test_speaker_forms_take_the_name_out_of_a_role_phrase() -> None:
     )
     view = speaker_statements(text, "Mopti regional governor Amadou Sissoko", "food convoy")
     assert view.found and view.statements == ((0, len(text)),)
+
+
+def test_a_gerund_target_is_referred_to_by_its_action_noun_not_its_object() -> None:
+    text = (
+        "Merging the Eastfield and Lowfield schools will give pupils better labs, the "
+        "director said. Parent Chloe Barnes said the merger would mean classes of forty. "
+        "Teacher Ann Roe said the schools were full."
+    )
+    refs = target_references(text, "merging the Eastfield and Lowfield schools")
+    # "the merger" is the action; "the schools" (its object) is not the merger.
+    assert [text[lo:hi] for lo, hi in refs] == [
+        "Merging the Eastfield and Lowfield schools",
+        "the merger",
+    ]
+    barnes = speaker_statements(text, "Chloe Barnes", "merging the Eastfield and Lowfield schools")
+    assert barnes.mentions_target and _texts(text, barnes.mentions) == ["the merger"]
