@@ -14,7 +14,11 @@ CORPUS = ROOT / "training" / "corpus"
 DEV = ROOT / "bench" / "data" / "contrast_dev.jsonl"
 LABELS = {"negative", "neutral", "positive"}
 # file, id prefix, distinct texts, pairs with a neutral side (as the corpus README states)
-PARTS = [("part_d_contrast.jsonl", "d", 150, 38), ("part_e_contrast.jsonl", "e", 200, 60)]
+PARTS = [
+    ("part_d_contrast.jsonl", "d", 150, 38),
+    ("part_e_contrast.jsonl", "e", 200, 60),
+    ("part_f_consequence.jsonl", "f", 120, 36),
+]
 
 
 def _rows(path: Path) -> list[dict]:
@@ -44,9 +48,12 @@ def test_training_contrasts_are_pairs_with_different_labels(
 
 
 def test_training_contrast_parts_share_no_text_or_target() -> None:
-    d, e = (_rows(CORPUS / name) for name, *_ in PARTS)
-    assert not {r["text"] for r in d} & {r["text"] for r in e}
-    assert not {r["target"].casefold() for r in d} & {r["target"].casefold() for r in e}
+    parts = [_rows(CORPUS / name) for name, *_ in PARTS]
+    for i, first in enumerate(parts):
+        for second in parts[i + 1 :]:
+            assert not {r["text"] for r in first} & {r["text"] for r in second}
+            targets = {r["target"].casefold() for r in second}
+            assert not {r["target"].casefold() for r in first} & targets
 
 
 def test_dev_set_pairs_and_no_overlap_with_training() -> None:
