@@ -17,6 +17,7 @@ LABELS = {"negative", "neutral", "positive"}
 PARTS = [
     ("part_d_contrast.jsonl", "d", 150, 38),
     ("part_e_contrast.jsonl", "e", 200, 60),
+    ("part_f_consequence.jsonl", "f", 120, 36),
     ("part_g_consequence.jsonl", "g", 120, 37),
 ]
 
