@@ -18,7 +18,7 @@ PARTS = [
     ("part_d_contrast.jsonl", "d", 150, 38),
     ("part_e_contrast.jsonl", "e", 200, 60),
     ("part_g_consequence.jsonl", "g", 120, 37),
-    ("part_i_consequence.jsonl", "i", 75, 30),
+    ("part_i_consequence.jsonl", "i", 100, 30),
 ]
 
 
