@@ -44,22 +44,32 @@ HOLDOUT = "holdout:0.1"
 DEV_RW, DEV_MT = "newsmtsc-dev-rw", "newsmtsc-dev-mt"
 NEWSMTSC_ONLY = ["newsmtsc-train"]
 CORPUS = ROOT / "training" / "corpus"
-# The bundled corpus before part e (issue 11's contrast data), by file, so the setting keeps
-# its meaning when parts are added.
-CORPUS_ABCD = [
-    str(CORPUS / f)
-    for f in ("part_a.jsonl", "part_b.jsonl", "part_c.jsonl", "part_d_contrast.jsonl")
-]
+
+
+def _parts(*names: str) -> list[str]:
+    return [str(CORPUS / name) for name in names]
+
+
+# Earlier states of the bundled corpus, by file, so a setting keeps its meaning when parts
+# are added: a-d before issue 11's contrast data, a-e before the consequence parts f-i.
+CORPUS_ABCD = _parts("part_a.jsonl", "part_b.jsonl", "part_c.jsonl", "part_d_contrast.jsonl")
+CORPUS_A_E = [*CORPUS_ABCD, *_parts("part_e_contrast.jsonl")]
 
 # name -> overrides on top of training/configs/default.toml (plus the holdout dev).
 SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
-    "default": {},
+    "default": {},  # the default preset: NewsMTSC train + every bundled part
     "corpus-abcd": {"data": {"train": [*NEWSMTSC_ONLY, *CORPUS_ABCD]}},
+    "corpus-a-e": {"data": {"train": [*NEWSMTSC_ONLY, *CORPUS_A_E]}},
     "no-bundled": {"data": {"train": NEWSMTSC_ONLY}},
     "dev-rw-selected": {"data": {"dev": DEV_RW}},  # the old protocol: dev_rw picks (biased)
     "further-mentions": {"data": {"further_mentions": True}},
     # Soft labels from the "default" setting's recorded seed models (their ensemble).
     "distilled": {"training": {"teachers": ["protocol:default"], "distill_weight": 0.5}},
+    # The same with the corpus and teachers of before parts f-i.
+    "distilled-a-e": {
+        "training": {"teachers": ["protocol:corpus-a-e"], "distill_weight": 0.5},
+        "data": {"train": [*NEWSMTSC_ONLY, *CORPUS_A_E]},
+    },
     "epochs-4": {"training": {"epochs": 4}},
     "lr-3e-5": {"training": {"learning_rate": 3e-5}},
 }
