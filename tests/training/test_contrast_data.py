@@ -18,6 +18,7 @@ PARTS = [
     ("part_d_contrast.jsonl", "d", 150, 38),
     ("part_e_contrast.jsonl", "e", 200, 60),
     ("part_g_consequence.jsonl", "g", 120, 37),
+    ("part_h_articles.jsonl", "h", 100, 31),
 ]
 
 
