@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from model.article.attribution import Speech, Unit, attribute
+from model.article.attribution import QUOTE, Speech, Unit, attribute
 from model.article.cleaning import CleanedArticle, NoiseSpan, clean_article
 from model.article.entities import Entity
 from model.article.quotes import find_quotes
@@ -251,25 +251,70 @@ class _Job:
     first: int
 
 
+# Characters between a quote's unit and its cue's unit: the closing mark, a comma, a space.
+_CUE_GAP = 4
+
+
+def _cue_partners(units: Sequence[Unit], speeches: Sequence[Speech]) -> dict[int, int]:
+    """Quote unit index -> index of the author unit right beside it that holds the quote's
+    cue ("..., a spokesman said of the wing."; "..., said X after the court upheld the ban").
+
+    Such a cue clause is the speaker's framing, not the author's stance: when the quote
+    never names the target but its cue does, the quote is about that target (_jobs).
+    """
+    cues = {s.cue for s in speeches if s.kind == QUOTE and s.cue is not None}
+    partners: dict[int, int] = {}
+    for k, unit in enumerate(units):
+        if unit.speaker is not None or not any(
+            unit.start <= lo and hi <= unit.end for lo, hi in cues
+        ):
+            continue
+        for j in (k - 1, k + 1):  # units are sorted: the quote is the neighbour
+            if not 0 <= j < len(units) or units[j].kind != QUOTE:
+                continue
+            gap = units[k].start - units[j].end if j < k else units[j].start - units[k].end
+            if 0 <= gap <= _CUE_GAP:
+                partners[j] = k
+    return partners
+
+
 def _jobs(
-    units: Sequence[Unit], groups: Sequence[TargetGroup], speaker_persons: dict[str, str | None]
+    units: Sequence[Unit],
+    groups: Sequence[TargetGroup],
+    speaker_persons: dict[str, str | None],
+    partners: dict[int, int],
 ) -> list[_Job]:
     jobs: dict[tuple[str | None, str], _Job] = {}
     for group in groups:
         starts = [m[0] for m in group.mentions]
-        for unit in units:
-            if group.person is not None and speaker_persons.get(unit.speaker or "") == group.person:
-                continue  # a speaker's words about himself are not a stance toward a target
+
+        def inside(
+            unit: Unit, group: TargetGroup = group, starts: list[int] = starts
+        ) -> list[Span]:
             lo = bisect.bisect_left(starts, unit.start)
             hi = bisect.bisect_left(starts, unit.end)
-            inside = [m for m in group.mentions[lo:hi] if m[1] <= unit.end]
-            if not inside:
+            return [m for m in group.mentions[lo:hi] if m[1] <= unit.end]
+
+        # Quotes that never name the target but whose cue clause does take that clause in
+        # (quote unit index -> cue unit index); the cue is then no author unit for it.
+        merged = {i: k for i, k in partners.items() if not inside(units[i]) and inside(units[k])}
+        taken = set(merged.values())
+        for i, unit in enumerate(units):
+            if group.person is not None and speaker_persons.get(unit.speaker or "") == group.person:
+                continue  # a speaker's words about himself are not a stance toward a target
+            if i in taken:
+                continue
+            if i in merged:
+                cue = units[merged[i]]
+                unit = Unit(min(unit.start, cue.start), max(unit.end, cue.end), unit.speaker, QUOTE)
+            spans = inside(unit)
+            if not spans:
                 continue
             key = (unit.speaker, group.name)
             job = jobs.setdefault(key, _Job(unit.speaker, group.name, [], [], 0, unit.start))
             job.units.append(unit)
-            job.spans.append(inside)
-            job.mentions += len(inside)
+            job.spans.append(spans)
+            job.mentions += len(spans)
     return list(jobs.values())
 
 
@@ -401,9 +446,7 @@ def analyze_article(
         for k, group in enumerate(groups):
             if group.person is None:
                 others = [m for j, spans in enumerate(literal) if j != k for m in spans]
-                group.mentions = target_references(
-                    text, group.name, group.mentions, spoken, others
-                )
+                group.mentions = target_references(text, group.name, group.mentions, spoken, others)
         for group in groups:
             if not group.mentions:
                 warnings.append(f"target {group.name!r} is not mentioned in the article body")
@@ -414,7 +457,7 @@ def analyze_article(
             warnings.append("no salient targets found; pass targets=[...] to ask about some")
     entities = {e.name: e for e in found.registry.entities}
     persons = {name: (name if e.kind == "person" else None) for name, e in entities.items()}
-    jobs = _jobs(found.units, groups, persons)
+    jobs = _jobs(found.units, groups, persons, _cue_partners(found.units, found.speeches))
     queries = [
         _query(text, unit, job.target, spans)
         for job in jobs

@@ -550,3 +550,36 @@ def test_two_speakers_in_one_sentence_each_get_their_own_clause(
         ("residents' group", "organization"),
         ("lawyer for the farmers", "person"),
     ]
+
+
+def test_a_quote_whose_cue_names_the_target_is_about_that_target(
+    stub: KeywordStanceClassifier,
+) -> None:
+    # Neither quote names the wing; each cue clause does ("said of the wing", "after the
+    # board approved the ... wing"). The cue is the speaker's framing, not the author's.
+    text = (
+        "“Forty beds is unacceptable for a city this size,” a spokesman for the nurses' union "
+        "said of the new wing.\n\n"
+        "“This is an important step,” said surgeon Rosa Lind after the board approved the "
+        "new A&E wing."
+    )
+    analysis = analyze_article(text, stub, ["new A&E wing"])
+    assert [(s.speaker, s.label, [e.text for e in s.evidence]) for s in analysis.stances] == [
+        (
+            "nurses' union",
+            "negative",
+            [
+                "Forty beds is unacceptable for a city this size,” a spokesman for the nurses' "
+                "union said of the new wing."
+            ],
+        ),
+        (
+            "Rosa Lind",
+            "positive",
+            [
+                "This is an important step,” said surgeon Rosa Lind after the board approved "
+                "the new A&E wing."
+            ],
+        ),
+    ]
+    _check_evidence(text, analysis)
