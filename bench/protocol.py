@@ -4,6 +4,7 @@
     python bench/protocol.py --table                 # print what is recorded, train nothing
     python bench/protocol.py --table --ensemble      # ... and each setting's seed ensemble
     python bench/protocol.py --table --int8          # ... and onnx-int8 against torch fp32
+    python bench/protocol.py --table --rescore-contrast   # contrast set with today's rules
 
 Every run trains through training.pipeline.run_training (the code path of `stance train`)
 with ``[data].dev = "holdout:0.1"``: early stopping and temperature scaling use 10% of the
@@ -15,8 +16,10 @@ grows run by run and survives an interrupted session.
 
 The table: mean +- sample standard deviation over seeds of dev_rw and dev_mt macro-F1 (and
 their mean), the difference of the means from the first setting listed (the baseline of the
-same call), training minutes, and the contrast dev set's classifier-path pair accuracy
-(bench/contrast.py; the speaker path must not regress).
+same call), training minutes, and the contrast dev set's pair accuracy on the classifier
+path and the article path (bench/contrast.py; the speaker paths must not regress).
+``--rescore-contrast`` re-measures the contrast set of recorded models with the current
+attribution rules (the recorded numbers are those of the code at training time).
 
 Settings are named override sets (``SETTINGS`` below); ``--set section.key=value`` adds an
 ad-hoc setting named by ``--name``.
@@ -103,8 +106,8 @@ def run_one(name: str, overrides: dict[str, dict[str, Any]], seed: int) -> dict[
         "steps": meta["steps"],
         "train_minutes": round(meta["train_seconds"] / 60, 1),
         "wall_minutes": round((time.perf_counter() - started) / 60, 1),
-        "contrast_pair_accuracy": _contrast(out / "model"),
         "model_folder": str(out / "model"),
+        **_contrast(out / "model"),
     }
     path.write_text(json.dumps(summary, indent=2) + "\n")
     return summary
@@ -123,22 +126,29 @@ def _teacher_folders(spec: str) -> list[str]:
     return folders
 
 
-def _contrast(folder: Path) -> float:
-    """Classifier-path pair accuracy on the contrast dev set (speaker given)."""
-    from bench.contrast import DEFAULT_DATA, load_pairs, score
+def _contrast(folder: Path) -> dict[str, float]:
+    """Contrast dev set pair accuracy (bench/contrast.py) of the classifier path (speaker
+    given) and of the article path, with the attribution rules of the current code."""
+    from bench.contrast import DEFAULT_DATA, article_labels, classifier_labels, load_pairs, score
     from model.classifier import StanceClassifier
-    from model.types import StanceQuery
 
     model = StanceClassifier.load(folder)
     pairs = load_pairs(DEFAULT_DATA)
-    queries = [
-        StanceQuery(text=p["text"], target=p["target"], speaker=s["speaker"])
-        for p in pairs
-        for s in p["speakers"]
-    ]
     gold = [s["label"] for p in pairs for s in p["speakers"]]
-    predicted = [r.label for r in model.predict(queries)]
-    return float(score("classifier", gold, predicted, model.labels)["pair_accuracy"])
+    paths = {"contrast_pair_accuracy": classifier_labels, "contrast_article": article_labels}
+    return {
+        key: float(score(key, gold, labels_of(pairs, model), model.labels)["pair_accuracy"])
+        for key, labels_of in paths.items()
+    }
+
+
+def rescore_contrast(name: str) -> None:
+    """Re-measure the contrast set for every recorded seed of ``name`` (after rule changes in
+    model/speaker.py or model/article the recorded numbers are stale) and rewrite them."""
+    for path in sorted((RESULTS / name).glob("seed*.json")):
+        run = json.loads(path.read_text())
+        run.update(_contrast(Path(run["model_folder"])))
+        path.write_text(json.dumps(run, indent=2) + "\n")
 
 
 def _recorded(name: str) -> list[dict[str, Any]]:
@@ -250,25 +260,27 @@ def table(names: list[str]) -> str:
     """Markdown table of every recorded seed of ``names`` (the first is the baseline)."""
     lines = [
         "| setting | seeds | dev_rw macro-F1 | dev_mt macro-F1 | mean of both | "
-        "vs baseline | train min | contrast pairs |",
-        "|---|---|---|---|---|---|---|---|",
+        "vs baseline | train min | contrast pairs: classifier | article |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     base: float | None = None
     for name in names:
         runs = _recorded(name)
         if not runs:
-            lines.append(f"| {name} | 0 | - | - | - | - | - | - |")
+            lines.append(f"| {name} | 0 | - | - | - | - | - | - | - |")
             continue
         rw = [r["dev_rw"] for r in runs]
         mt = [r["dev_mt"] for r in runs]
         both = statistics.mean([(a + b) / 2 for a, b in zip(rw, mt, strict=True)])
         base = both if base is None else base
         contrast = statistics.mean(r["contrast_pair_accuracy"] for r in runs)
+        article = [r["contrast_article"] for r in runs if "contrast_article" in r]
+        article_mean = f"{statistics.mean(article):.3f}" if len(article) == len(runs) else "-"
         minutes = statistics.mean(r["train_minutes"] for r in runs)
         seeds = ",".join(str(r["seed"]) for r in runs)
         lines.append(
             f"| {name} | {seeds} | {_mean_sd(rw)} | {_mean_sd(mt)} | {both:.4f} | "
-            f"{both - base:+.4f} | {minutes:.1f} | {contrast:.3f} |"
+            f"{both - base:+.4f} | {minutes:.1f} | {contrast:.3f} | {article_mean} |"
         )
     return "\n".join(lines)
 
@@ -287,6 +299,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--int8", action="store_true", help="also compare onnx-int8 with torch fp32 per setting"
     )
+    parser.add_argument(
+        "--rescore-contrast",
+        action="store_true",
+        help="re-measure the contrast set of every recorded seed with the current rules",
+    )
     args = parser.parse_args(argv)
     names = [n for n in args.settings.split(",") if n]
     settings = dict(SETTINGS)
@@ -303,6 +320,9 @@ def main(argv: list[str] | None = None) -> int:
             for name in names:
                 summary = run_one(name, settings[name], seed)
                 print(json.dumps(summary), flush=True)
+    if args.rescore_contrast:
+        for name in names:
+            rescore_contrast(name)
     print(table(names))
     if args.ensemble:
         print(
