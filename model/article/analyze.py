@@ -262,14 +262,14 @@ def _cue_partners(units: Sequence[Unit], speeches: Sequence[Speech]) -> dict[int
     Such a cue clause is the speaker's framing, not the author's stance: when the quote
     never names the target but its cue does, the quote is about that target (_jobs).
     """
-    cues = {s.cue for s in speeches if s.kind == QUOTE and s.cue is not None}
+    cues = sorted({s.cue for s in speeches if s.kind == QUOTE and s.cue is not None})
+    starts = [u.start for u in units]  # units are sorted and disjoint
     partners: dict[int, int] = {}
-    for k, unit in enumerate(units):
-        if unit.speaker is not None or not any(
-            unit.start <= lo and hi <= unit.end for lo, hi in cues
-        ):
-            continue
-        for j in (k - 1, k + 1):  # units are sorted: the quote is the neighbour
+    for lo, hi in cues:  # one bisect per cue: linear in the article, never units x cues
+        k = bisect.bisect_right(starts, lo) - 1
+        if k < 0 or units[k].speaker is not None or hi > units[k].end:
+            continue  # the cue is not inside an author unit
+        for j in (k - 1, k + 1):  # the quote is the neighbour
             if not 0 <= j < len(units) or units[j].kind != QUOTE:
                 continue
             gap = units[k].start - units[j].end if j < k else units[j].start - units[k].end
