@@ -92,14 +92,18 @@ def article_label(analysis: ArticleAnalysis, speaker: str, target: str) -> str:
     return MISSING
 
 
-def classifier_labels(pairs: Sequence[dict[str, Any]], model: Any) -> list[str]:
-    """The classifier path's label per speaker (speaker given), pairs flattened in order."""
-    queries = [
+def speaker_queries(pairs: Sequence[dict[str, Any]]) -> list[StanceQuery]:
+    """One query per (pair, speaker), speaker given, pairs flattened in order."""
+    return [
         StanceQuery(text=p["text"], target=p["target"], speaker=s["speaker"])
         for p in pairs
         for s in p["speakers"]
     ]
-    return [r.label for r in model.predict(queries)]
+
+
+def classifier_labels(pairs: Sequence[dict[str, Any]], model: Any) -> list[str]:
+    """The classifier path's label per speaker (speaker given), pairs flattened in order."""
+    return [r.label for r in model.predict(speaker_queries(pairs))]
 
 
 def article_labels(pairs: Sequence[dict[str, Any]], model: Any) -> list[str]:
@@ -169,11 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from model.store import resolve_model
 
         model = StanceClassifier.load(resolve_model(args.model)[0], backend=args.backend)
-        queries = [
-            StanceQuery(text=p["text"], target=p["target"], speaker=s["speaker"])
-            for p in pairs
-            for s in p["speakers"]
-        ]
+        queries = speaker_queries(pairs)
         model.predict(queries[:8])  # warm-up, so neither timed path pays for it
         started = time.perf_counter()
         predicted = classifier_labels(pairs, model)

@@ -202,15 +202,10 @@ def ensemble(name: str) -> dict[str, Any]:
 
 def _contrast_ensemble(models: list[Any]) -> float:
     """Contrast-set pair accuracy of the models' mean probabilities (speaker given)."""
-    from bench.contrast import DEFAULT_DATA, load_pairs, score
-    from model.types import StanceQuery
+    from bench.contrast import DEFAULT_DATA, load_pairs, score, speaker_queries
 
     pairs = load_pairs(DEFAULT_DATA)
-    queries = [
-        StanceQuery(text=p["text"], target=p["target"], speaker=s["speaker"])
-        for p in pairs
-        for s in p["speakers"]
-    ]
+    queries = speaker_queries(pairs)
     labels = list(models[0].labels)
     totals = [dict.fromkeys(labels, 0.0) for _ in queries]
     for model in models:
