@@ -57,6 +57,15 @@ def _parts(*names: str) -> list[str]:
 # are added: a-d before issue 11's contrast data, a-e before the consequence parts f-i.
 CORPUS_ABCD = _parts("part_a.jsonl", "part_b.jsonl", "part_c.jsonl", "part_d_contrast.jsonl")
 CORPUS_A_E = [*CORPUS_ABCD, *_parts("part_e_contrast.jsonl")]
+CORPUS_A_I = [
+    *CORPUS_A_E,
+    *_parts(
+        "part_f_consequence.jsonl",
+        "part_g_consequence.jsonl",
+        "part_h_articles.jsonl",
+        "part_i_consequence.jsonl",
+    ),
+]
 
 # name -> overrides on top of training/configs/default.toml (plus the holdout dev).
 SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
@@ -66,13 +75,20 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     "no-bundled": {"data": {"train": NEWSMTSC_ONLY}},
     "dev-rw-selected": {"data": {"dev": DEV_RW}},  # the old protocol: dev_rw picks (biased)
     "further-mentions": {"data": {"further_mentions": True}},
-    # Soft labels from the "default" setting's recorded seed models (their ensemble).
-    "distilled": {"training": {"teachers": ["protocol:default"], "distill_weight": 0.5}},
+    # Soft labels from the "corpus-a-i" setting's recorded seed models (their ensemble).
+    "distilled": {
+        "training": {"teachers": ["protocol:corpus-a-i"], "distill_weight": 0.5},
+        "data": {"train": [*NEWSMTSC_ONLY, *CORPUS_A_I]},
+    },
     # The same with the corpus and teachers of before parts f-i.
     "distilled-a-e": {
         "training": {"teachers": ["protocol:corpus-a-e"], "distill_weight": 0.5},
         "data": {"train": [*NEWSMTSC_ONLY, *CORPUS_A_E]},
     },
+    # Parts a-i (the corpus before parts j-m), and the same listed twice: each bundled
+    # example seen twice per epoch (does weighting the speaker data up help the contrasts?).
+    "corpus-a-i": {"data": {"train": [*NEWSMTSC_ONLY, *CORPUS_A_I]}},
+    "corpus-a-i-2x": {"data": {"train": [*NEWSMTSC_ONLY, *CORPUS_A_I, *CORPUS_A_I]}},
     "epochs-4": {"training": {"epochs": 4}},
     "lr-3e-5": {"training": {"learning_rate": 3e-5}},
 }
