@@ -23,6 +23,7 @@ PARTS = [
     ("part_i_consequence.jsonl", "i", 100, 30),
     ("part_l_plain.jsonl", "l", 120, 31),
     ("part_j_plain.jsonl", "j", 120, 30),
+    ("part_m_plain.jsonl", "m", 120, 32),
 ]
 
 
