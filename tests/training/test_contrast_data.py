@@ -21,7 +21,7 @@ PARTS = [
     ("part_g_consequence.jsonl", "g", 120, 37),
     ("part_h_articles.jsonl", "h", 100, 31),
     ("part_i_consequence.jsonl", "i", 100, 30),
-    ("part_k_plain.jsonl", "k", 80, 24),
+    ("part_k_plain.jsonl", "k", 120, 30),
 ]
 
 
