@@ -24,6 +24,7 @@ PARTS = [
     ("part_l_plain.jsonl", "l", 119, 31),
     ("part_j_plain.jsonl", "j", 119, 30),
     ("part_m_plain.jsonl", "m", 118, 31),
+    ("part_k_plain.jsonl", "k", 120, 30),
 ]
 
 
