@@ -25,6 +25,8 @@ PARTS = [
     ("part_j_plain.jsonl", "j", 119, 30),
     ("part_m_plain.jsonl", "m", 118, 31),
     ("part_k_plain.jsonl", "k", 120, 30),
+    ("part_l_plain.jsonl", "l", 120, 31),
+    ("part_o_quotes.jsonl", "o", 120, 34),
 ]
 
 
