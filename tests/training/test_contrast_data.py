@@ -26,7 +26,7 @@ PARTS = [
     ("part_m_plain.jsonl", "m", 118, 31),
     ("part_k_plain.jsonl", "k", 120, 30),
     ("part_l_plain.jsonl", "l", 120, 31),
-    ("part_o_quotes.jsonl", "o", 120, 34),
+    ("part_o_quotes.jsonl", "o", 118, 34),
 ]
 
 
