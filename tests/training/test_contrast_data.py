@@ -21,11 +21,10 @@ PARTS = [
     ("part_g_consequence.jsonl", "g", 120, 37),
     ("part_h_articles.jsonl", "h", 100, 31),
     ("part_i_consequence.jsonl", "i", 100, 30),
-    ("part_l_plain.jsonl", "l", 119, 31),
     ("part_j_plain.jsonl", "j", 119, 30),
-    ("part_m_plain.jsonl", "m", 118, 31),
     ("part_k_plain.jsonl", "k", 120, 30),
-    ("part_l_plain.jsonl", "l", 120, 31),
+    ("part_l_plain.jsonl", "l", 119, 31),
+    ("part_m_plain.jsonl", "m", 118, 31),
     ("part_o_quotes.jsonl", "o", 118, 34),
 ]
 
