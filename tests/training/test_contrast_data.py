@@ -25,7 +25,7 @@ PARTS = [
     ("part_k_plain.jsonl", "k", 120, 30),
     ("part_l_plain.jsonl", "l", 119, 31),
     ("part_m_plain.jsonl", "m", 118, 31),
-    ("part_n_quotes.jsonl", "n", 120, 33),
+    ("part_n_quotes.jsonl", "n", 116, 33),
     ("part_o_quotes.jsonl", "o", 118, 34),
 ]
 
