@@ -22,7 +22,7 @@ PARTS = [
     ("part_h_articles.jsonl", "h", 100, 31),
     ("part_i_consequence.jsonl", "i", 100, 30),
     ("part_l_plain.jsonl", "l", 120, 31),
-    ("part_q_quotes.jsonl", "q", 90, 25),
+    ("part_q_quotes.jsonl", "q", 120, 33),
 ]
 
 
