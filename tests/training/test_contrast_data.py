@@ -28,6 +28,7 @@ PARTS = [
     ("part_n_quotes.jsonl", "n", 116, 33),
     ("part_o_quotes.jsonl", "o", 118, 34),
     ("part_p_quotes.jsonl", "p", 120, 34),
+    ("part_q_quotes.jsonl", "q", 120, 33),
 ]
 
 
