@@ -17,7 +17,7 @@ LABELS = {"negative", "neutral", "positive"}
 PARTS = [
     ("part_d_contrast.jsonl", "d", 150, 38),
     ("part_e_contrast.jsonl", "e", 200, 60),
-    ("part_f_consequence.jsonl", "f", 120, 36),
+    ("part_f_consequence.jsonl", "f", 119, 36),
     ("part_g_consequence.jsonl", "g", 120, 37),
     ("part_h_articles.jsonl", "h", 100, 31),
     ("part_i_consequence.jsonl", "i", 100, 30),
