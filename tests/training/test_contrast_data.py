@@ -27,8 +27,8 @@ PARTS = [
     ("part_m_plain.jsonl", "m", 118, 31),
     ("part_n_quotes.jsonl", "n", 116, 33),
     ("part_o_quotes.jsonl", "o", 118, 34),
-    ("part_p_quotes.jsonl", "p", 118, 34),
-    ("part_q_quotes.jsonl", "q", 115, 32),
+    ("part_p_quotes.jsonl", "p", 117, 34),
+    ("part_q_quotes.jsonl", "q", 114, 32),
 ]
 
 
