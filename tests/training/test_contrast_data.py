@@ -17,18 +17,18 @@ LABELS = {"negative", "neutral", "positive"}
 PARTS = [
     ("part_d_contrast.jsonl", "d", 150, 38),
     ("part_e_contrast.jsonl", "e", 200, 60),
-    ("part_f_consequence.jsonl", "f", 119, 36),
-    ("part_g_consequence.jsonl", "g", 120, 37),
-    ("part_h_articles.jsonl", "h", 100, 31),
+    ("part_f_consequence.jsonl", "f", 117, 36),
+    ("part_g_consequence.jsonl", "g", 118, 36),
+    ("part_h_articles.jsonl", "h", 99, 31),
     ("part_i_consequence.jsonl", "i", 100, 30),
-    ("part_j_plain.jsonl", "j", 119, 30),
+    ("part_j_plain.jsonl", "j", 117, 29),
     ("part_k_plain.jsonl", "k", 120, 30),
-    ("part_l_plain.jsonl", "l", 119, 31),
-    ("part_m_plain.jsonl", "m", 118, 31),
+    ("part_l_plain.jsonl", "l", 117, 31),
+    ("part_m_plain.jsonl", "m", 116, 31),
     ("part_n_quotes.jsonl", "n", 116, 33),
-    ("part_o_quotes.jsonl", "o", 118, 34),
-    ("part_p_quotes.jsonl", "p", 117, 34),
-    ("part_q_quotes.jsonl", "q", 114, 32),
+    ("part_o_quotes.jsonl", "o", 117, 34),
+    ("part_p_quotes.jsonl", "p", 114, 33),
+    ("part_q_quotes.jsonl", "q", 111, 31),
 ]
 
 
