@@ -54,7 +54,8 @@ def _parts(*names: str) -> list[str]:
 
 
 # Earlier states of the bundled corpus, by file, so a setting keeps its meaning when parts
-# are added: a-d before issue 11's contrast data, a-e before the consequence parts f-i.
+# are added: a-d before issue 11's contrast data, a-e before the consequence parts f-i, a-i
+# before the plain-statement and quote parts j-q, a-q before the face-value parts r-s.
 CORPUS_ABCD = _parts("part_a.jsonl", "part_b.jsonl", "part_c.jsonl", "part_d_contrast.jsonl")
 CORPUS_A_E = [*CORPUS_ABCD, *_parts("part_e_contrast.jsonl")]
 CORPUS_A_I = [
@@ -65,6 +66,11 @@ CORPUS_A_I = [
         "part_h_articles.jsonl",
         "part_i_consequence.jsonl",
     ),
+]
+CORPUS_A_Q = [
+    *CORPUS_A_I,
+    *_parts(*(f"part_{p}_plain.jsonl" for p in "jklm")),
+    *_parts(*(f"part_{p}_quotes.jsonl" for p in "nopq")),
 ]
 
 # name -> overrides on top of training/configs/default.toml (plus the holdout dev).
@@ -89,6 +95,8 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     # example seen twice per epoch (does weighting the speaker data up help the contrasts?).
     "corpus-a-i": {"data": {"train": [*NEWSMTSC_ONLY, *CORPUS_A_I]}},
     "corpus-a-i-2x": {"data": {"train": [*NEWSMTSC_ONLY, *CORPUS_A_I, *CORPUS_A_I]}},
+    # Parts a-q: before the face-value parts r and s.
+    "corpus-a-q": {"data": {"train": [*NEWSMTSC_ONLY, *CORPUS_A_Q]}},
     "epochs-4": {"training": {"epochs": 4}},
     "lr-3e-5": {"training": {"learning_rate": 3e-5}},
 }
