@@ -29,6 +29,7 @@ PARTS = [
     ("part_o_quotes.jsonl", "o", 117, 34),
     ("part_p_quotes.jsonl", "p", 114, 33),
     ("part_q_quotes.jsonl", "q", 111, 31),
+    ("part_s_facevalue.jsonl", "s", 70, 25),
 ]
 
 
