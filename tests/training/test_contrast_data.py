@@ -30,6 +30,7 @@ PARTS = [
     ("part_p_quotes.jsonl", "p", 114, 33),
     ("part_q_quotes.jsonl", "q", 111, 31),
     ("part_r_facevalue.jsonl", "r", 70, 21),
+    ("part_s_facevalue.jsonl", "s", 70, 25),
 ]
 
 
