@@ -29,8 +29,8 @@ PARTS = [
     ("part_o_quotes.jsonl", "o", 117, 34),
     ("part_p_quotes.jsonl", "p", 114, 33),
     ("part_q_quotes.jsonl", "q", 111, 31),
-    ("part_r_facevalue.jsonl", "r", 70, 21),
-    ("part_s_facevalue.jsonl", "s", 70, 25),
+    ("part_r_facevalue.jsonl", "r", 67, 21),
+    ("part_s_facevalue.jsonl", "s", 64, 24),
 ]
 
 
