@@ -18,7 +18,10 @@ talking about that target. Rules, one pass over the text each (linear):
 
 A target that opens with a gerund names an action ("merging the two schools", "closing the
 ward"); its short name is the action's noun ("the merger", "the closure"), not its object
-("the schools" is not the merger), for the gerunds in ``_GERUND_NOUNS``.
+("the schools" is not the merger), for the gerunds in ``_GERUND_NOUNS``. The other way
+round, a target named by the action's noun ("Marsh Lane walk-in centre closure", "closure of
+the ward") is referred to by the verb phrase up to the object ("voted to close the Marsh Lane
+walk-in centre", "closing the centre"), for the nouns in ``_NOUN_VERBS``.
 
 Limits: "it" may refer to something else named in between; the synonym and gerund lists
 are short and closed.
@@ -77,6 +80,24 @@ _GERUND_NOUNS: dict[str, tuple[str, ...]] = {
     "relocating": ("relocation", "move"),
     "demolishing": ("demolition",),
 }
+# The verb of an action named by its noun, for a target such as "Marsh Lane walk-in centre
+# closure" in a text that says "voted to close the Marsh Lane walk-in centre" or "closing the
+# centre": the verb phrase up to the action's object is a reference to the target.
+_NOUN_VERBS: dict[str, str] = {
+    "closure": r"clos(?:e|es|ed|ing)",
+    "merger": r"merg(?:e|es|ed|ing)",
+    "ban": r"ban(?:s|ned|ning)?",
+    "expansion": r"expand(?:s|ed|ing)?",
+    "extension": r"extend(?:s|ed|ing)?",
+    "sale": r"(?:sell(?:s|ing)?|sold)",
+    "demolition": r"demolish(?:es|ed|ing)?",
+    "relocation": r"relocat(?:e|es|ed|ing)",
+    "privatisation": r"privatis(?:e|es|ed|ing)",
+    "privatization": r"privatiz(?:e|es|ed|ing)",
+    "reopening": r"reopen(?:s|ed|ing)?",
+    "removal": r"remov(?:e|es|ed|ing)",
+}
+_OBJECT_WORDS = 5  # words allowed between the verb's determiner and the object's head noun
 _SHORT_NAME_DETERMINERS = words("the this that its their")
 _SHORT_NAME_REACH = 80  # characters before a head searched for its determiner
 _TOKEN = re.compile(r"[^\W\d_][\w'’-]*|[^\w\s]")
@@ -144,6 +165,10 @@ def target_references(
             start = _short_name_start(text, match.start())
             if start is not None and not found.overlapping(start, match.end()):
                 refs.append((start, match.end()))
+    if head in _NOUN_VERBS and not actions:
+        for span in _action_phrases(text, head, target):
+            if not found.overlapping(*span) and not Areas(refs).overlapping(*span):
+                refs.append(span)
     refs.sort()
     if not refs:
         return []
@@ -158,6 +183,29 @@ def target_references(
         if indirect is not None:
             refs.append(indirect)
     return sorted(refs)
+
+
+def _action_phrases(text: str, noun: str, target: str) -> list[Span]:
+    """Verb phrases that name the action of a target called by its action noun: "close the
+    Marsh Lane walk-in centre", "closing the centre" for "Marsh Lane walk-in centre closure"
+    (object: the word before the noun) or "closure of the maternity ward" (object: the last
+    word of the of-phrase). Empty when the target has no such object word."""
+    ws = [w.lower() for w in re.findall(r"[\w'’-]+", target)]
+    at = ws.index(noun) if noun in ws else -1
+    if at > 0:
+        obj = ws[at - 1]
+    elif at == 0 and len(ws) > 2 and ws[1] == "of":
+        obj = ws[-1]
+    else:
+        return []
+    if not obj.isalpha() or len(obj) < 3 or obj in STOP_WORDS:
+        return []
+    pattern = re.compile(
+        rf"(?<!\w){_NOUN_VERBS[noun]}\s+(?:the|its|their|this|that)\s+"
+        rf"(?:[\w'’-]+\s+){{0,{_OBJECT_WORDS}}}?{re.escape(obj)}(?!\w)",
+        re.IGNORECASE,
+    )
+    return [m.span() for m in pattern.finditer(text)]
 
 
 def _short_name_start(text: str, head_start: int) -> int | None:

@@ -583,3 +583,34 @@ def test_a_quote_whose_cue_names_the_target_is_about_that_target(
         ),
     ]
     _check_evidence(text, analysis)
+
+
+def test_a_target_named_by_its_action_noun_is_found_through_the_verb(
+    stub: KeywordStanceClassifier,
+) -> None:
+    # The text never says "closure": the council "voted to close" the centre and each speaker
+    # refers to that action ("that decision", "closing the centre").
+    text = (
+        "The county council voted on Tuesday to close the Harrow Street day centre. Council "
+        "clerk Ian Moss said that decision was an important step. Local carer Beth Lyle said "
+        "closing the centre was unacceptable."
+    )
+    analysis = analyze_article(text, stub, ["Harrow Street day centre closure"])
+    assert [(s.speaker, s.label, [e.text for e in s.evidence]) for s in analysis.stances] == [
+        (
+            "Ian Moss",
+            "positive",
+            ["Council clerk Ian Moss said that decision was an important step."],
+        ),
+        (
+            "Beth Lyle",
+            "negative",
+            ["Local carer Beth Lyle said closing the centre was unacceptable."],
+        ),
+        (
+            None,
+            "neutral",
+            ["The county council voted on Tuesday to close the Harrow Street day centre."],
+        ),
+    ]
+    assert analysis.warnings == ()

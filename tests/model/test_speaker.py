@@ -213,3 +213,30 @@ def test_a_gerund_target_is_referred_to_by_its_action_noun_not_its_object() -> N
     ]
     barnes = speaker_statements(text, "Chloe Barnes", "merging the Eastfield and Lowfield schools")
     assert barnes.mentions_target and _texts(text, barnes.mentions) == ["the merger"]
+
+
+DAY_CENTRE = (
+    "The county council voted on Tuesday to close the Harrow Street day centre. Council clerk "
+    "Ian Moss said that decision would take effect in June. Carer Beth Lyle said closing the "
+    "centre would leave forty families with nowhere to go, and that closing the school next "
+    "door would be worse."
+)
+
+
+def test_a_target_named_by_its_action_noun_is_referred_to_by_the_verb() -> None:
+    target = "Harrow Street day centre closure"
+    refs = target_references(DAY_CENTRE, target)
+    # The verb phrase up to the action's object; "closing the school" has another object.
+    assert _texts(DAY_CENTRE, refs) == ["close the Harrow Street day centre", "closing the centre"]
+    lyle = speaker_statements(DAY_CENTRE, "Beth Lyle", target)
+    assert lyle.mentions_target and _texts(DAY_CENTRE, lyle.mentions) == ["closing the centre"]
+    # "that decision" in a statement after the first reference is the closure too.
+    moss = speaker_statements(DAY_CENTRE, "Ian Moss", target)
+    assert moss.mentions_target and _texts(DAY_CENTRE, moss.mentions) == ["that decision"]
+    # "closure of <object>" names the object after "of"; a target without one gets no verb.
+    text = "The board backed the closure of the maternity ward. Nurses said closing the ward hurt."
+    assert _texts(text, target_references(text, "closure of the maternity ward")) == [
+        "closure of the maternity ward",
+        "closing the ward",
+    ]
+    assert target_references("Residents said closing it was cruel.", "the closure") == []
