@@ -23,8 +23,9 @@ round, a target named by the action's noun ("Marsh Lane walk-in centre closure",
 the ward") is referred to by the verb phrase up to the object ("voted to close the Marsh Lane
 walk-in centre", "closing the centre"), for the nouns in ``_NOUN_VERBS``.
 
-Limits: "it" may refer to something else named in between; the synonym and gerund lists
-are short and closed.
+Limits: "it" may refer to something else named in between; the synonym, gerund and
+action-noun lists are short and closed; the verb phrase is matched in the singular and
+without particles ("closing the wards", "close down the ward" are not found).
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ _NOUN_VERBS: dict[str, str] = {
     "reopening": r"reopen(?:s|ed|ing)?",
     "removal": r"remov(?:e|es|ed|ing)",
 }
-_OBJECT_WORDS = 5  # words allowed between the verb's determiner and the object's head noun
+_OBJECT_WORDS = 5  # target words allowed between the verb's determiner and its object
 _SHORT_NAME_DETERMINERS = words("the this that its their")
 _SHORT_NAME_REACH = 80  # characters before a head searched for its determiner
 _TOKEN = re.compile(r"[^\W\d_][\w'’-]*|[^\w\s]")
@@ -166,9 +167,10 @@ def target_references(
             if start is not None and not found.overlapping(start, match.end()):
                 refs.append((start, match.end()))
     if head in _NOUN_VERBS and not actions:
-        for span in _action_phrases(text, head, target):
-            if not found.overlapping(*span) and not Areas(refs).overlapping(*span):
-                refs.append(span)
+        named = Areas(sorted(refs))  # built once: the verb phrases never overlap each other
+        refs += [
+            span for span in _action_phrases(text, head, target) if not named.overlapping(*span)
+        ]
     refs.sort()
     if not refs:
         return []
@@ -188,21 +190,29 @@ def target_references(
 def _action_phrases(text: str, noun: str, target: str) -> list[Span]:
     """Verb phrases that name the action of a target called by its action noun: "close the
     Marsh Lane walk-in centre", "closing the centre" for "Marsh Lane walk-in centre closure"
-    (object: the word before the noun) or "closure of the maternity ward" (object: the last
-    word of the of-phrase). Empty when the target has no such object word."""
+    (object: the word before the noun) or "the closure of the maternity ward" (object: the
+    last word of the of-phrase). Between the determiner and the object only the target's own
+    words may stand, so "closed the meeting at the day centre" is not the centre's closure.
+    Empty when the target has no object word."""
     ws = [w.lower() for w in re.findall(r"[\w'’-]+", target)]
-    at = ws.index(noun) if noun in ws else -1
-    if at > 0:
+    if noun not in ws:
+        return []
+    at = ws.index(noun)
+    if at + 2 < len(ws) and ws[at + 1] == "of":
+        rest = ws[at + 2 :]
+        cut = next((i for i, w in enumerate(rest) if w in PREPOSITIONS), len(rest))
+        obj = rest[cut - 1] if cut else ""  # "closure of the ward at X" -> ward
+    elif at > 0:
         obj = ws[at - 1]
-    elif at == 0 and len(ws) > 2 and ws[1] == "of":
-        obj = ws[-1]
     else:
         return []
     if not obj.isalpha() or len(obj) < 3 or obj in STOP_WORDS:
         return []
+    modifiers = sorted({w for w in ws if w not in (noun, obj, "of") and w not in STOP_WORDS})
+    between = "|".join(re.escape(w) for w in modifiers) or r"(?!)"
     pattern = re.compile(
         rf"(?<!\w){_NOUN_VERBS[noun]}\s+(?:the|its|their|this|that)\s+"
-        rf"(?:[\w'’-]+\s+){{0,{_OBJECT_WORDS}}}?{re.escape(obj)}(?!\w)",
+        rf"(?:(?:{between})\s+){{0,{_OBJECT_WORDS}}}{re.escape(obj)}(?!\w)",
         re.IGNORECASE,
     )
     return [m.span() for m in pattern.finditer(text)]

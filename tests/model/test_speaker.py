@@ -233,10 +233,15 @@ def test_a_target_named_by_its_action_noun_is_referred_to_by_the_verb() -> None:
     # "that decision" in a statement after the first reference is the closure too.
     moss = speaker_statements(DAY_CENTRE, "Ian Moss", target)
     assert moss.mentions_target and _texts(DAY_CENTRE, moss.mentions) == ["that decision"]
-    # "closure of <object>" names the object after "of"; a target without one gets no verb.
-    text = "The board backed the closure of the maternity ward. Nurses said closing the ward hurt."
-    assert _texts(text, target_references(text, "closure of the maternity ward")) == [
-        "closure of the maternity ward",
-        "closing the ward",
-    ]
-    assert target_references("Residents said closing it was cruel.", "the closure") == []
+    # "the closure of <object>" names the object after "of" (up to the next preposition).
+    text = (
+        "The board backed the closure. Nurses said closing the ward hurt; closing the clinic too."
+    )
+    for named in ("the closure of the maternity ward", "closure of the maternity ward at Leeds"):
+        assert _texts(text, target_references(text, named)) == ["the closure", "closing the ward"]
+    # Only the target's own words may stand between the determiner and the object.
+    for other in (
+        "The mayor closed the meeting at the day centre.",
+        "They are closing the gap between the centre and the town.",
+    ):
+        assert target_references(other, "Harrow Street day centre closure") == []
