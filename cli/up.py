@@ -46,7 +46,7 @@ def up(
         preset = config or DEFAULT_CONFIG
         typer.echo(
             f"no {MODEL_NAME!r} model in the store: training the preset {preset} "
-            "(the default preset takes about 16 minutes on 2 idle CPU cores; the bar below shows "
+            "(the default preset takes about 18 minutes on 2 idle CPU cores; the bar below shows "
             "the steps and an estimate of the time left)",
             err=True,
         )
