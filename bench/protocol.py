@@ -99,6 +99,9 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     "corpus-a-i-2x": {"data": {"train": [*NEWSMTSC_ONLY, *CORPUS_A_I, *CORPUS_A_I]}},
     # Parts a-q: before the face-value parts r and s.
     "corpus-a-q": {"data": {"train": [*NEWSMTSC_ONLY, *CORPUS_A_Q]}},
+    # The weights kept are the uniform average of the checkpoints (every eval_every steps)
+    # in the last half of training, instead of the best one on the holdout.
+    "average-last-0.5": {"training": {"average_last": 0.5}},
     "epochs-4": {"training": {"epochs": 4}},
     "lr-3e-5": {"training": {"learning_rate": 3e-5}},
 }
@@ -129,6 +132,7 @@ def run_one(name: str, overrides: dict[str, dict[str, Any]], seed: int) -> dict[
         "dev_mt": meta["eval_metrics"][DEV_MT]["macro_f1"],
         "selection_dev": meta["dev_metrics"]["macro_f1"],
         "best_step": meta["best_step"],
+        "averaged_checkpoints": meta.get("averaged_checkpoints", 0),
         "steps": meta["steps"],
         "train_minutes": round(meta["train_seconds"] / 60, 1),
         "wall_minutes": round((time.perf_counter() - started) / 60, 1),

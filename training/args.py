@@ -30,7 +30,9 @@ class TrainingArgs:
     ``max_steps`` > 0 overrides ``epochs``. Early stopping watches dev macro-F1 (over the
     model's labels that occur in dev; see training/metrics.py) every ``eval_every`` steps
     (0 = once per epoch) and stops after ``patience`` evaluations without improvement;
-    the best checkpoint is what gets kept. ``export_onnx`` exports the
+    the best checkpoint is what gets kept. ``average_last`` > 0 replaces both: the weights
+    at every evaluation point in that last fraction of the steps (and at the last step) are
+    averaged uniformly and the average is kept; no early stop. ``export_onnx`` exports the
     trained model's ONNX backends (fp32 and int8, verified against torch) into the saved
     folder and the store entry.
 
@@ -61,6 +63,7 @@ class TrainingArgs:
     export_onnx: bool = False
     teachers: tuple[str, ...] = ()
     distill_weight: float = 0.5
+    average_last: float = 0.0
 
     def __post_init__(self) -> None:
         checks: list[tuple[bool, str]] = [
@@ -99,6 +102,10 @@ class TrainingArgs:
             (
                 0 <= self.distill_weight <= 1,
                 f"distill_weight must be in [0, 1], found {self.distill_weight}",
+            ),
+            (
+                0 <= self.average_last < 1,
+                f"average_last must be in [0, 1), found {self.average_last}",
             ),
         ]
         problems = [message for ok, message in checks if not ok]

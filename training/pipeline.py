@@ -247,6 +247,7 @@ def run_training(
         "temperature": classifier.config.temperature,
         "steps": result.steps,
         "best_step": result.best_step,
+        "averaged_checkpoints": result.averaged_checkpoints,
         "train_seconds": round(result.seconds, 1),
         "total_seconds": round(time.perf_counter() - started, 1),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),

@@ -1,5 +1,5 @@
-"""Fine-tuning loop: AdamW, warmup + linear decay, clipping, early stopping on dev macro-F1,
-then temperature calibration on dev."""
+"""Fine-tuning loop: AdamW, warmup + linear decay, clipping, early stopping on dev macro-F1
+or a uniform average of the last checkpoints, then temperature calibration on dev."""
 
 from __future__ import annotations
 
@@ -50,6 +50,7 @@ class TrainResult:
     dev_metrics: dict[str, Any] = field(default_factory=dict)
     dev_metrics_uncalibrated: dict[str, Any] = field(default_factory=dict)
     best_step: int = 0
+    averaged_checkpoints: int = 0
     steps: int = 0
     seconds: float = 0.0
     examples_seen: int = 0
@@ -170,7 +171,8 @@ class Trainer:
         return torch.tensor(weights, dtype=torch.float32)
 
     def train(self) -> TrainResult:
-        """Run fine-tuning; returns the best checkpoint (by dev macro-F1), calibrated."""
+        """Run fine-tuning; returns the best checkpoint (by dev macro-F1) or, with
+        ``average_last``, the average of the last checkpoints; calibrated."""
         args = self.args
         # Teachers first: loading one draws from torch's RNG, which the seed must not see.
         soft = self.teacher_probabilities()
@@ -197,6 +199,11 @@ class Trainer:
         rng = random.Random(args.seed)
         result = TrainResult(classifier=classifier)
         best_f1, best_state, bad_evals = -1.0, None, 0
+        averager = (
+            CheckpointAverage(total_steps - math.ceil(args.average_last * total_steps))
+            if args.average_last > 0
+            else None
+        )
         started = time.perf_counter()
         step = 0
         bar = tqdm(total=total_steps, disable=not args.progress, desc="train", unit="step")
@@ -235,33 +242,42 @@ class Trainer:
                     loss=f"{loss.item():.4f}", ex_s=f"{result.examples_seen / elapsed:.1f}"
                 )
                 record: dict[str, Any] = {"step": step, "loss": float(loss.item())}
-                if self.dev_data and (step % eval_every == 0 or step == total_steps):
+                checkpoint = step % eval_every == 0 or step == total_steps
+                if averager is not None and checkpoint:
+                    averager.add(step, network)
+                if self.dev_data and checkpoint:
                     dev, _, _ = self._evaluate(classifier)
                     f1 = dev.metrics["macro_f1"]
                     record.update(dev_macro_f1=f1, dev_accuracy=dev.metrics["accuracy"])
                     bar.write(
                         f"step {step}: dev macro-F1 {f1:.4f} accuracy {dev.metrics['accuracy']:.4f}"
                     )
-                    if f1 > best_f1:
-                        best_f1, bad_evals, result.best_step = f1, 0, step
-                        best_state = copy.deepcopy(
-                            {k: v.cpu() for k, v in network.state_dict().items()}
-                        )
-                    else:
-                        bad_evals += 1
-                        if bad_evals >= args.patience:
-                            bar.write(
-                                f"early stop at step {step}: no dev improvement in "
-                                f"{bad_evals} evaluations"
+                    # With an average the weights kept are the average: no best, no early stop.
+                    if averager is None:
+                        if f1 > best_f1:
+                            best_f1, bad_evals, result.best_step = f1, 0, step
+                            best_state = copy.deepcopy(
+                                {k: v.cpu() for k, v in network.state_dict().items()}
                             )
-                            stop = True
+                        else:
+                            bad_evals += 1
+                            if bad_evals >= args.patience:
+                                bar.write(
+                                    f"early stop at step {step}: no dev improvement in "
+                                    f"{bad_evals} evaluations"
+                                )
+                                stop = True
                     network.train()
                 result.history.append(record)
                 if stop or step >= total_steps:
                     stop = True
                     break
         bar.close()
-        if best_state is not None:
+        if averager is not None and averager.count:
+            network.load_state_dict(averager.state)
+            result.averaged_checkpoints = averager.count
+            result.best_step = step
+        elif best_state is not None:
             network.load_state_dict(best_state)
         else:
             result.best_step = step
@@ -309,6 +325,33 @@ class Trainer:
         after, _, _ = self._evaluate(calibrated)
         result.dev_metrics = after.metrics
         return calibrated
+
+
+class CheckpointAverage:
+    """Running uniform average of the network's weights at checkpoints after ``start``.
+
+    Why: the last checkpoints of a run differ by noise as much as by quality (the holdout
+    macro-F1 moves by a point between evaluations), so keeping the one that scored best
+    keeps some of that noise; their average is a cheap ensemble at the cost of one copy of
+    the weights (cf. stochastic weight averaging).
+    """
+
+    def __init__(self, start: int) -> None:
+        self.start = start
+        self.count = 0
+        self.state: dict[str, torch.Tensor] = {}
+
+    def add(self, step: int, network: nn.Module) -> None:
+        """Fold the current weights in when ``step`` is past ``start``."""
+        if step <= self.start:
+            return
+        self.count += 1
+        for name, value in network.state_dict().items():
+            value = value.detach().cpu()
+            if self.count == 1 or not value.is_floating_point():
+                self.state[name] = value.clone()  # integer buffers (position ids) are copied
+            else:
+                self.state[name] += (value - self.state[name]) / self.count
 
 
 def _warmup_linear(step: int, warmup: int, total: int) -> float:

@@ -54,6 +54,7 @@ def test_defaults_are_valid_and_serialisable() -> None:
         ({"label_smoothing": -0.5}, "label_smoothing must be in [0, 1), found -0.5"),
         ({"eval_every": -5}, "eval_every must be >= 0, found -5"),
         ({"patience": 0}, "patience must be >= 1, found 0"),
+        ({"average_last": 1.0}, "average_last must be in [0, 1), found 1.0"),
         ({"num_threads": -1}, "num_threads must be >= 0, found -1"),
         ({"distill_weight": 1.5}, "distill_weight must be in [0, 1], found 1.5"),
     ],

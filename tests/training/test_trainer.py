@@ -4,7 +4,10 @@ import pytest
 
 from model import StanceConfig
 from training.args import ArgsError, TrainingArgs
-from training.trainer import Trainer, _warmup_linear
+import torch
+from torch import nn
+
+from training.trainer import CheckpointAverage, Trainer, _warmup_linear
 
 
 def test_warmup_then_linear_decay():
@@ -28,6 +31,31 @@ def test_few_steps_train_evaluate_and_calibrate(tiny_pairs):
     assert result.dev_metrics["accuracy"] == pytest.approx(
         result.dev_metrics_uncalibrated["accuracy"]
     ), "temperature scaling must not change argmax"
+
+
+def test_checkpoint_average_is_the_uniform_mean_after_start():
+    net = nn.Linear(2, 1)
+    net.register_buffer("ids", torch.tensor([0, 1]))
+    average = CheckpointAverage(start=1)
+    for step, value in [(1, 100.0), (2, 1.0), (3, 2.0), (4, 6.0)]:
+        with torch.no_grad():
+            net.weight.fill_(value)
+            net.bias.fill_(-value)
+        net.ids += 1  # an integer buffer: the latest is kept, never averaged
+        average.add(step, net)
+    assert average.count == 3  # step 1 is not after start
+    assert average.state["weight"].tolist() == [[3.0, 3.0]]
+    assert average.state["bias"].tolist() == [-3.0]
+    assert average.state["ids"].tolist() == [4, 5]
+
+
+def test_average_last_keeps_the_average_and_never_stops_early(tiny_pairs):
+    args = TrainingArgs(
+        max_steps=4, batch_size=4, eval_every=1, patience=1, average_last=0.5, progress=False
+    )
+    result = Trainer(StanceConfig(max_length=64), args, tiny_pairs, tiny_pairs[:6]).train()
+    assert (result.steps, result.best_step, result.averaged_checkpoints) == (4, 4, 2)
+    assert [h["step"] for h in result.history if "dev_macro_f1" in h] == [1, 2, 3, 4]
 
 
 def test_same_seed_same_model(tiny_pairs):
