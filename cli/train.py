@@ -60,6 +60,13 @@ def train(
     learning_rate: Annotated[float | None, typer.Option()] = None,
     eval_every: Annotated[int | None, typer.Option(help="steps between dev evaluations")] = None,
     patience: Annotated[int | None, typer.Option()] = None,
+    average_last: Annotated[
+        float | None,
+        typer.Option(
+            help="keep the average of the checkpoints in this last fraction of the steps "
+            "instead of the best one (0 = best checkpoint, early stopping)"
+        ),
+    ] = None,
     class_weights: Annotated[
         bool | None, typer.Option("--class-weights/--no-class-weights")
     ] = None,
@@ -135,6 +142,7 @@ def train(
             "learning_rate": learning_rate,
             "eval_every": eval_every,
             "patience": patience,
+            "average_last": average_last,
             "class_weights": class_weights,
             "seed": seed,
             "progress": progress,

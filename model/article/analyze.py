@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from model.article.attribution import QUOTE, Speech, Unit, attribute
 from model.article.cleaning import CleanedArticle, NoiseSpan, clean_article
 from model.article.entities import Entity
-from model.article.quotes import find_quotes
+from model.article.quotes import OPENING_MARKS, find_quotes
 from model.article.references import target_references
 from model.article.targets import TargetGroup, auto_targets, caller_targets, discover
 from model.limits import MAX_ARTICLE_CHARS, MAX_ARTICLE_TARGETS
@@ -245,8 +245,9 @@ class _Job:
 
     speaker: str | None
     target: str
-    units: list[Unit]
-    spans: list[list[Span]]  # per unit, the target mentions inside it
+    units: list[Unit]  # the evidence
+    asked: list[Unit]  # per unit, what the classifier reads: the unit and a quote's cue
+    spans: list[list[Span]]  # per unit, the target mentions inside what it reads
     mentions: int
     first: int
 
@@ -255,12 +256,14 @@ class _Job:
 _CUE_GAP = 4
 
 
-def _cue_partners(units: Sequence[Unit], speeches: Sequence[Speech]) -> dict[int, int]:
+def _cue_partners(text: str, units: Sequence[Unit], speeches: Sequence[Speech]) -> dict[int, int]:
     """Quote unit index -> index of the author unit right beside it that holds the quote's
     cue ("..., a spokesman said of the wing."; "..., said X after the court upheld the ban").
 
-    Such a cue clause is the speaker's framing, not the author's stance: when the quote
-    never names the target but its cue does, the quote is about that target (_jobs).
+    Such a cue clause is the speaker's framing, not the author's stance: the quote takes it
+    in (_jobs), so a quote that never names the target but whose cue does is about that
+    target. A cue between two quotes goes with the one before it; a cue in another
+    paragraph ("the minister said:" above the quote) stays apart, as in model/speaker.py.
     """
     cues = sorted({s.cue for s in speeches if s.kind == QUOTE and s.cue is not None})
     starts = [u.start for u in units]  # units are sorted and disjoint
@@ -269,12 +272,13 @@ def _cue_partners(units: Sequence[Unit], speeches: Sequence[Speech]) -> dict[int
         k = bisect.bisect_right(starts, lo) - 1
         if k < 0 or units[k].speaker is not None or hi > units[k].end:
             continue  # the cue is not inside an author unit
-        for j in (k - 1, k + 1):  # the quote is the neighbour
+        for j in (k - 1, k + 1):  # the quote is the neighbour; the one before wins
             if not 0 <= j < len(units) or units[j].kind != QUOTE:
                 continue
-            gap = units[k].start - units[j].end if j < k else units[j].start - units[k].end
-            if 0 <= gap <= _CUE_GAP:
+            a, b = (units[j].end, units[k].start) if j < k else (units[k].end, units[j].start)
+            if 0 <= b - a <= _CUE_GAP and "\n" not in text[a:b]:
                 partners[j] = k
+                break
     return partners
 
 
@@ -295,36 +299,48 @@ def _jobs(
             hi = bisect.bisect_left(starts, unit.end)
             return [m for m in group.mentions[lo:hi] if m[1] <= unit.end]
 
-        # Quotes that never name the target but whose cue clause does take that clause in
-        # (quote unit index -> cue unit index); the cue is then no author unit for it.
-        merged = {i: k for i, k in partners.items() if not inside(units[i]) and inside(units[k])}
-        taken = set(merged.values())
+        # Every quote takes its cue clause in (quote unit index -> cue unit index), so the
+        # cue is no author unit and the classifier reads "“...,” X said of the wing", the
+        # shape of the speaker statements it was trained on (model/speaker_windows.py). The
+        # evidence stays the quote, unless only the cue names the target.
+        taken = set(partners.values())
         for i, unit in enumerate(units):
             if group.person is not None and speaker_persons.get(unit.speaker or "") == group.person:
                 continue  # a speaker's words about himself are not a stance toward a target
             if i in taken:
                 continue
-            if i in merged:
-                cue = units[merged[i]]
-                unit = Unit(min(unit.start, cue.start), max(unit.end, cue.end), unit.speaker, QUOTE)
-            spans = inside(unit)
+            asked = unit
+            if i in partners:
+                cue = units[partners[i]]
+                lo, hi = min(unit.start, cue.start), max(unit.end, cue.end)
+                asked = Unit(lo, hi, unit.speaker, QUOTE)
+            spans = inside(asked)
             if not spans:
                 continue
+            shown = unit if inside(unit) else asked
             key = (unit.speaker, group.name)
-            job = jobs.setdefault(key, _Job(unit.speaker, group.name, [], [], 0, unit.start))
-            job.units.append(unit)
+            job = jobs.setdefault(key, _Job(unit.speaker, group.name, [], [], [], 0, shown.start))
+            job.units.append(shown)
+            job.asked.append(asked)
             job.spans.append(spans)
             job.mentions += len(spans)
     return list(jobs.values())
 
 
 def _query(text: str, unit: Unit, target: str, spans: Sequence[Span]) -> StanceQuery:
-    """The classifier's question for one sentence; mentions relative to the sentence."""
+    """The classifier's question for one sentence; mentions relative to the sentence.
+
+    A quote is asked with its opening mark, as the model saw a speaker's quoted statements
+    in training (model/speaker.py keeps the marks); the evidence still starts inside it.
+    """
+    start = unit.start
+    if unit.kind == QUOTE and start > 0 and text[start - 1] in OPENING_MARKS:
+        start -= 1
     return StanceQuery(
-        text=text[unit.start : unit.end],
+        text=text[start : unit.end],
         target=target,
         speaker=unit.speaker,
-        mentions=tuple((lo - unit.start, hi - unit.start) for lo, hi in spans),
+        mentions=tuple((lo - start, hi - start) for lo, hi in spans),
     )
 
 
@@ -457,11 +473,11 @@ def analyze_article(
             warnings.append("no salient targets found; pass targets=[...] to ask about some")
     entities = {e.name: e for e in found.registry.entities}
     persons = {name: (name if e.kind == "person" else None) for name, e in entities.items()}
-    jobs = _jobs(found.units, groups, persons, _cue_partners(found.units, found.speeches))
+    jobs = _jobs(found.units, groups, persons, _cue_partners(text, found.units, found.speeches))
     queries = [
         _query(text, unit, job.target, spans)
         for job in jobs
-        for unit, spans in zip(job.units, job.spans, strict=True)
+        for unit, spans in zip(job.asked, job.spans, strict=True)
     ]
     predictions = _predict(classifier, queries, labels) if queries else []
     stances: list[ArticleStance] = []

@@ -41,6 +41,8 @@ _MARK = re.compile('[“”«»„"]')
 _OPENERS = "“«„"
 # Closing marks accepted for each opening mark (scraped text mixes styles).
 _CLOSERS = {"“": '”"', "«": "»", "„": '“”"', '"': '"”'}
+# Every mark that can open a quote (a quote's span starts right after it).
+OPENING_MARKS = "".join(_CLOSERS)
 _OPEN_CONTEXT = " \t([{—–-/:"
 # The longest clause between two quote parts that can be an interrupting attribution.
 _MAX_INTERRUPTION = 80

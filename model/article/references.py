@@ -162,10 +162,23 @@ def target_references(
         pattern = re.compile(
             r"(?<!\w)(?:" + "|".join(re.escape(h) for h in heads) + r")(?!\w)", re.I
         )
+        # A head found alone ("cap" for "salary cap", by the caller or as the last-word
+        # variant) is widened to its short name ("the cap"), the span the model was
+        # trained to see marked; a full name ("salary cap", "tariffs") stays as it is.
+        name = " ".join(target.split()).casefold()
+        bare = {
+            span: i
+            for i, span in enumerate(refs)
+            if " ".join(text[span[0] : span[1]].split()).casefold() != name
+        }
         for match in pattern.finditer(text):
             start = _short_name_start(text, match.start())
-            if start is not None and not found.overlapping(start, match.end()):
+            if start is None:
+                continue
+            if not found.overlapping(start, match.end()):
                 refs.append((start, match.end()))
+            elif match.span() in bare:
+                refs[bare[match.span()]] = (start, match.end())
     if head in _NOUN_VERBS and not actions:
         named = Areas(sorted(refs))  # built once: the verb phrases never overlap each other
         refs += [

@@ -41,6 +41,8 @@ def test_train_registers_then_predict_and_evaluate(tiny_jsonl, tmp_path):
     assert tag.startswith("stance:")
     meta = json.loads((tmp_path / "run" / "training_metadata.json").read_text())
     assert meta["labels"] == ["negative", "neutral", "positive"]
+    # the preset averages the checkpoints of the last half: here step 2 of 2
+    assert (meta["steps"], meta["averaged_checkpoints"]) == (2, 1)
     assert meta["data"][f"train:{tiny_jsonl}"]["examples"] == 12
     assert len(meta["data"][f"train:{tiny_jsonl}"]["sha256"]) == 64
     # the default preset exports ONNX; `predict` below then runs it ("auto" backend)

@@ -129,18 +129,20 @@ def _check_evidence(text: str, analysis: ArticleAnalysis) -> None:
 def test_press_conference_with_caller_targets(stub: KeywordStanceClassifier) -> None:
     targets = ["Russian peacekeepers", "Armenia", "Nagorno-Karabakh"]
     analysis = analyze_article(PRESS_CONFERENCE, stub, targets)
+    # No author stance: "Speaking about the Russian peacekeepers, the president said:" is
+    # the cue of the quote after it, so it belongs to the president's statement.
     assert analysis.triples() == {
         ("Ilham Aliyev", "Russian peacekeepers", "positive"),
         ("Ilham Aliyev", "Armenia", "negative"),
         ("Ilham Aliyev", "Nagorno-Karabakh", "negative"),
         ("Nikol Pashinyan", "Russian peacekeepers", "negative"),
-        (None, "Russian peacekeepers", "neutral"),
     }
     _check_evidence(PRESS_CONFERENCE, analysis)
     aliyev = analysis.stance("Ilham Aliyev", "Russian peacekeepers")
     # Three sentences: "We see that they are fulfilling their obligations" refers to the
     # peacekeepers by "they" (model/article/references.py); it is neutral, so not evidence.
-    assert aliyev is not None and aliyev.mentions == 3 and aliyev.sentences == 3
+    # Four mentions: the cue "Speaking about the Russian peacekeepers" is read with the quote.
+    assert aliyev is not None and aliyev.mentions == 4 and aliyev.sentences == 3
     # Both quote paragraphs are evidence: the quote runs across the paragraph break.
     assert [(e.kind, e.text) for e in aliyev.evidence] == [
         (
@@ -197,7 +199,6 @@ def test_press_conference_found_targets(stub: KeywordStanceClassifier) -> None:
         ("Ilham Aliyev", "Nagorno-Karabakh", "negative"),
         ("Ilham Aliyev", "Armenia", "negative"),
         ("Nikol Pashinyan", "Russian peacekeepers", "negative"),
-        (None, "Russian peacekeepers", "neutral"),
         (None, "Ilham Aliyev", "neutral"),
     }
     _check_evidence(PRESS_CONFERENCE, analysis)
@@ -414,7 +415,6 @@ def test_one_megabyte_article_in_bounded_time(stub: KeywordStanceClassifier) -> 
     assert {(s.speaker, s.label) for s in analysis.stances} == {
         ("Ilham Aliyev", "positive"),
         ("Nikol Pashinyan", "negative"),
-        (None, "neutral"),
     }
     queries = sum(s.sentences for s in analysis.stances)
     assert classifier.calls == -(-queries // 256)  # batched, 256 queries per call
@@ -581,6 +581,46 @@ def test_a_quote_whose_cue_names_the_target_is_about_that_target(
                 "the new A&E wing."
             ],
         ),
+    ]
+    _check_evidence(text, analysis)
+
+
+class _Recording(KeywordStanceClassifier):
+    """The keyword stub, keeping every query it was asked."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.queries: list[StanceQuery] = []
+
+    def predict(self, queries: Sequence[StanceQuery]) -> list[StancePrediction]:
+        self.queries.extend(queries)
+        return super().predict(queries)
+
+
+def test_a_quote_is_read_with_its_mark_and_cue_and_shown_without() -> None:
+    # The classifier reads a quote as the speaker statements it was trained on (the
+    # opening mark, the cue "commissioner Ray Okoro said", a short name as "the cap");
+    # the evidence is the quote itself.
+    text = (
+        "“The salary cap has been an important step for the league,” commissioner Ray Okoro "
+        "said. Star forward Luka Vidic said the cap was unacceptable."
+    )
+    recording = _Recording()
+    analysis = analyze_article(text, recording, ["salary cap"])
+    assert [
+        (q.speaker, q.text, [q.text[a:b] for a, b in q.mentions or ()]) for q in recording.queries
+    ] == [
+        (
+            "Ray Okoro",
+            "“The salary cap has been an important step for the league,” commissioner Ray "
+            "Okoro said.",
+            ["salary cap"],
+        ),
+        ("Luka Vidic", "Star forward Luka Vidic said the cap was unacceptable.", ["the cap"]),
+    ]
+    assert [(s.speaker, s.label, [e.text for e in s.evidence]) for s in analysis.stances] == [
+        ("Ray Okoro", "positive", ["The salary cap has been an important step for the league"]),
+        ("Luka Vidic", "negative", ["Star forward Luka Vidic said the cap was unacceptable."]),
     ]
     _check_evidence(text, analysis)
 

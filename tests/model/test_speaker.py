@@ -156,6 +156,18 @@ def test_target_references_short_names_and_indirect_ones() -> None:
     ]
 
 
+def test_a_head_found_alone_is_widened_to_its_short_name() -> None:
+    text = "The salary cap works, Okoro said. Vidic said the cap was driving players abroad."
+    cap = text.index("cap was")
+    # The caller found the bare head "cap": it is marked as "the cap", the span short names
+    # get everywhere else; the full name stays as found, without its determiner.
+    refs = target_references(text, "salary cap", [(4, 14), (cap, cap + 3)])
+    assert [text[lo:hi] for lo, hi in refs] == ["salary cap", "the cap"]
+    # A one-word target is its own full name: the caller's "cap" is not widened ("The
+    # salary cap" is a short name found by its head, as without a caller's mention).
+    assert target_references(text, "cap", [(cap, cap + 3)]) == [(0, 14), (cap, cap + 3)]
+
+
 def test_indirect_reference_skips_a_statement_naming_another_target() -> None:
     text = (
         "The port authority built the terminal. "

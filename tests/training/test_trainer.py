@@ -1,12 +1,11 @@
 from __future__ import annotations
 
 import pytest
-
-from model import StanceConfig
-from training.args import ArgsError, TrainingArgs
 import torch
 from torch import nn
 
+from model import StanceConfig
+from training.args import ArgsError, TrainingArgs
 from training.trainer import CheckpointAverage, Trainer, _warmup_linear
 
 
