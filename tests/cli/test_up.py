@@ -74,7 +74,11 @@ def test_up_trains_on_an_empty_store_serves_and_stops_on_sigterm(tmp_path, tiny_
         "STANCE_BACKEND": "torch",
         "PYTHONPATH": str(ROOT),
     }
-    log = (tmp_path / "up.log").open("w+", encoding="utf-8")
+    # Append mode, and read back through a second handle: the child shares this handle's
+    # file offset, so seeking it to read would make the server's next log line overwrite
+    # the start of the log (it did, once, in CI).
+    log_path = tmp_path / "up.log"
+    log = log_path.open("a", encoding="utf-8")
     proc = subprocess.Popen(
         [*STANCE, "up", "--config", str(preset), "--port", str(port)],
         cwd=tmp_path,
@@ -94,8 +98,7 @@ def test_up_trains_on_an_empty_store_serves_and_stops_on_sigterm(tmp_path, tiny_
             if ready:
                 break
             time.sleep(1)
-        log.seek(0)
-        output = log.read()
+        output = log_path.read_text(encoding="utf-8")
         assert ready, f"service never became ready:\n{output[-4000:]}"
         assert "no 'stance' model in the store: training the preset" in output
         assert "trained and registered stance:" in output
