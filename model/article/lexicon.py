@@ -170,7 +170,8 @@ ORG_HEADS = words(
 ORG_NOUNS = ORG_HEADS | words(
     "daily paper newspaper weekly broadcaster outlet tabloid magazine business maker "
     "developer carrier operator distributor publisher studio team chain retailer charity body "
-    "program producer insurer lender"
+    "program producer insurer lender grid regulator watchdog utility exchange consortium "
+    "cooperative tribunal inspectorate secretariat"
 )
 
 # Lone capitalised words that are never a speaker on their own: quantifiers opening a

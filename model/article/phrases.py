@@ -59,8 +59,9 @@ from model.article.lexicon import (
 _TOKEN = re.compile(
     r"(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Rev|Lt|Gen|Col|Capt|Sgt|Maj|Adm|Cmdr|Prof|Atty|Supt|Det"
     r"|Insp|Pres|Amb|Jr|Sr|St)\.|U\.[SNK]\.|[A-Z]\.(?=\s+[A-Z])"
-    # A word; a plural possessive keeps its apostrophe ("Officers' Association").
-    r"|[^\W\d_](?:[\w'’-]*\w)?(?:(?<=s)['’](?=\s+[A-Z]))?"
+    # A word; a plural possessive keeps its apostrophe ("Officers' Association", "the
+    # teachers' union").
+    r"|[^\W\d_](?:[\w'’-]*\w)?(?:(?<=s)['’](?=\s+[^\W\d_]))?"
     r"|\d+(?:[.,]\d+)*|[^\w\s]"
 )
 DETERMINERS = frozenset({"the", "a", "an", "its", "his", "her", "their", "our", "this", "that"})

@@ -216,6 +216,33 @@ def test_quote_without_any_cue_or_previous_speaker_is_the_authors() -> None:
             ],
         ),
         (
+            # a lower-case institution is a speaker: grid, regulator, watchdog, utility ...
+            "The national grid said the subsidy had been claimed by sixty thousand households.",
+            [
+                (
+                    "national grid",
+                    REPORTED,
+                    [
+                        "The national grid said the subsidy had been claimed by sixty "
+                        "thousand households."
+                    ],
+                    "The national grid said",
+                )
+            ],
+        ),
+        (
+            # a plural possessive before a lower-case word stays one token ("teachers'")
+            "The teachers' union said the deal was a betrayal.",
+            [
+                (
+                    "teachers' union",
+                    REPORTED,
+                    ["The teachers' union said the deal was a betrayal."],
+                    "The teachers' union said",
+                )
+            ],
+        ),
+        (
             # a passive verb has no speaker subject: the author's sentence
             "The deal was welcomed in Brussels and called historic.",
             [],
@@ -594,6 +621,12 @@ def test_tokenizer_keeps_abbreviated_titles_and_suffixes() -> None:
     text = "Sen. Jane Doe and Gerald Fosse Jr. met the Rev. Mark Ellis."
     assert [t.text for t in tokenize(text, 0, len(text))][:3] == ["Sen.", "Jane", "Doe"]
     assert "Jr." in [t.text for t in tokenize(text, 0, len(text))]
+    # A plural possessive keeps its apostrophe before any word; a quote mark closing a word
+    # that does not end in "s" stays a token of its own.
+    text = "The nurses' union called it 'theft' and left."
+    tokens = [t.text for t in tokenize(text, 0, len(text))]
+    assert tokens[:3] == ["The", "nurses'", "union"]
+    assert tokens[5:9] == ["'", "theft", "'", "and"]
     phrase = parse_run(tokenize("Rev. Mark Ellis", 0, 15))
     assert phrase is not None
     assert (phrase.name, phrase.titles) == (("Mark", "Ellis"), frozenset({"reverend"}))
