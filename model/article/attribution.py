@@ -32,7 +32,9 @@ it ("A, but B, the minister said."). Speaker phrases are resolved in document or
 
 The speaker phrase of a cue is read by cues.py (party affiliations, appositives, roles
 described by whom they serve: "a lawyer for Roth", "a spokesman for the ministry", round-up
-leads, lone words that are never speakers).
+leads, lone words that are never speakers). A group of people ("residents said", "“...,”
+the protesters said", "said local farmers") is a speaker of its own, and so is a lower-case
+institution ("the national grid said", "the teachers' union said").
 
 Text that is not inside any attributed speech belongs to the author (speaker None),
 including quotes nobody could be found for, as the product defines it.

@@ -200,12 +200,15 @@ def dash_signature(text: str, tokens: Sequence[Token]) -> Phrase | None:
 
 
 def is_speaker(phrase: Phrase | None) -> bool:
-    """A phrase that can speak: a person, an organisation name, a role, or a pronoun.
+    """A phrase that can speak: a person, an organisation, a role, a group of people
+    ("residents", "the protesters": phrases.group_at) or a pronoun.
 
     Not a lone word that only looks like a name at a sentence start or names a crowd or a
-    place: "Some said", "Republicans said", "United said", "Paris said"."""
+    place: "Some said", "Republicans said" (a party), "United said", "Paris said"."""
     if phrase is None:
         return False
+    if phrase.group:
+        return True  # "residents said", "the protesters said" (phrases.group_at)
     if phrase.kind == "name" and len(phrase.name) == 1 and not phrase.titles:
         word = bare(phrase.name[0])
         singular = word[:-1] if word.endswith("s") else ""

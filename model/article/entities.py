@@ -301,8 +301,8 @@ class EntityRegistry:
 
 def _speaks_for_org(phrase: Phrase) -> bool:
     """A nominal that can stand for an organisation: "the company", "a ministry spokesman"."""
-    if phrase.kind != "nominal":
-        return False
+    if phrase.kind != "nominal" or phrase.group:
+        return False  # "the protesters" are themselves, not the organisation named last
     if phrase.titles:
         return phrase.titles <= SPOKES_TITLES
     return phrase.org

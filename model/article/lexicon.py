@@ -174,6 +174,22 @@ ORG_NOUNS = ORG_HEADS | words(
     "cooperative tribunal inspectorate secretariat"
 )
 
+# Plural nouns for people who speak as a group ("residents said", "“...,” the protesters
+# said", "said local farmers"): a speaker of their own (the quote is not the author's), never
+# a reference back to an organisation named before. Quantifiers before them are dropped from
+# the speaker's name ("Many residents" -> "residents").
+GROUP_NOUNS = words(
+    """
+    residents critics officials protesters demonstrators activists campaigners analysts
+    economists experts lawmakers legislators opponents supporters workers farmers doctors
+    nurses teachers parents students investors traders diplomats witnesses villagers locals
+    fans voters scientists researchers prosecutors investigators observers commentators
+    employers shopkeepers landlords tenants patients passengers commuters rebels
+    environmentalists conservationists veterans survivors
+    """
+)
+GROUP_QUANTIFIERS = words("some many several most other few")
+
 # Lone capitalised words that are never a speaker on their own: quantifiers opening a
 # sentence ("Some said"), and name parts that need the rest ("United", "National").
 NOT_SPEAKERS = words(

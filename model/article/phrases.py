@@ -40,6 +40,8 @@ from model.article.lexicon import (
     FEMALE_NAMES,
     FEMALE_TITLES,
     GEO,
+    GROUP_NOUNS,
+    GROUP_QUANTIFIERS,
     HONORIFICS,
     MALE_NAMES,
     MALE_TITLES,
@@ -160,6 +162,7 @@ class Phrase:
     org: bool = False
     role: str = ""
     owner: Phrase | None = None
+    group: bool = False
 
 
 def _is_name_token(tok: Token) -> bool:
@@ -317,6 +320,9 @@ def phrase_before(text: str, tokens: Sequence[Token], i: int) -> Phrase | None:
     if tok.text.lower() in PRONOUNS:
         g = PRONOUNS[tok.text.lower()]
         return Phrase(tok.start, tok.end, tok.text, "pronoun", gender=g)
+    group = group_at(tokens, i)
+    if group is not None:
+        return group
     # "the head of state" is the president ("the leader" matches any leader, see below).
     head_of_state = [t.lower for t in tokens[max(0, i - 2) : i + 1]] == ["head", "of", "state"]
     lead = _determiner_left(tokens, i - 3) if head_of_state else None
@@ -343,6 +349,48 @@ def phrase_before(text: str, tokens: Sequence[Token], i: int) -> Phrase | None:
                 nominal = replace(parsed, start=start, kind="nominal", name=(), org=org)
                 return with_text(nominal, text)
     return None
+
+
+# Lower-case words before a group noun: "the local residents", "Vellmar city officials".
+_MAX_GROUP_MODIFIERS = 2
+_SENTENCE_ENDS = frozenset({".", "!", "?", "”", '"'})
+
+
+def group_at(tokens: Sequence[Token], i: int, floor: int = 0) -> Phrase | None:
+    """A group of people as a speaker, its noun at ``tokens[i]`` ("residents", "the
+    protesters", "Many local farmers", "City officials" opening a sentence): at most two
+    modifiers, after a determiner, a quantifier or the clause start. The name is lower-case,
+    without determiner or quantifier ("local farmers"); "Ministry officials" in mid-sentence
+    are the ministry's people and not read here. The phrase starts at ``floor`` or later
+    (after a verb: "said local farmers")."""
+    if not 0 <= i < len(tokens) or tokens[i].lower not in GROUP_NOUNS:
+        return None
+    first = i
+    while (
+        first > floor
+        and i - first < _MAX_GROUP_MODIFIERS
+        and tokens[first - 1].text[:1].isalpha()
+        and tokens[first - 1].lower not in STOP_WORDS
+        and tokens[first - 1].lower not in GROUP_QUANTIFIERS
+        and (tokens[first - 1].text[:1].islower() or _opens_sentence(tokens, first - 1))
+    ):
+        first -= 1
+    k = first
+    if k > floor and (
+        tokens[k - 1].lower in DETERMINERS or tokens[k - 1].lower in GROUP_QUANTIFIERS
+    ):
+        k -= 1
+    if k > floor and tokens[k - 1].text[:1].isalnum():
+        return None  # mid-clause: "hurt local farmers said" is no subject
+    name = " ".join(t.lower for t in tokens[first : i + 1])
+    modifiers = frozenset(t.lower for t in tokens[first:i])
+    return Phrase(
+        tokens[k].start, tokens[i].end, name, "nominal", modifiers=modifiers, org=True, group=True
+    )
+
+
+def _opens_sentence(tokens: Sequence[Token], k: int) -> bool:
+    return k == 0 or tokens[k - 1].text in _SENTENCE_ENDS
 
 
 # A role phrase: at most this many modifiers before the role word ("a senior defence
@@ -462,6 +510,12 @@ def phrase_after(text: str, tokens: Sequence[Token], i: int) -> Phrase | None:
     tok = tokens[i]
     if tok.text.lower() in PRONOUNS:
         return Phrase(tok.start, tok.end, tok.text, "pronoun", gender=PRONOUNS[tok.text.lower()])
+    for j in range(i, min(i + 4, len(tokens))):
+        group = group_at(tokens, j, floor=i) if tokens[j].lower in GROUP_NOUNS else None
+        if group is not None and group.start == tok.start:
+            # "said local farmers." ("said local farmers in Tarvik" is no group speaker)
+            ends = j + 1 >= len(tokens) or not tokens[j + 1].text[:1].isalnum()
+            return group if ends else None
     role = role_at(text, tokens, i)
     if role is not None:
         k = token_at(tokens, role.end)

@@ -83,6 +83,32 @@ def test_quote_cues(text: str, expected: list[object]) -> None:
     assert _speeches(text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("“It is theft,” residents said.", [("residents", "residents said")]),
+        ("“It is theft,” said local farmers.", [("local farmers", "said local farmers")]),
+        ("“It is theft,” the protesters said.", [("protesters", "the protesters said")]),
+        (
+            "Many residents said the plan was theft.",
+            [("residents", "Many residents said")],
+        ),
+        ("City officials said the plan was sound.", [("city officials", "City officials said")]),
+        (
+            # "they" is the group that spoke last; the group is not the ministry named before
+            "The Ministry of Energy approved the plan. Protesters said it was theft. "
+            "They said it would fail.",
+            [("protesters", "Protesters said"), ("protesters", "They said")],
+        ),
+        # Not a group speaker: the object of a clause, or a group described by a place.
+        ("The plan will hurt local farmers, the report said.", []),
+        ("“It is theft,” said residents of Tarvik.", [(None, None)]),
+    ],
+)
+def test_groups_of_people_are_speakers(text: str, expected: list[object]) -> None:
+    assert [(speaker, cue) for speaker, _, _, cue in _speeches(text)] == expected
+
+
 def test_colon_paragraph_introduces_next_paragraph_quote() -> None:
     text = (
         "Turkish Defence Minister Hulusi Akar visited the centre.\n\n"
@@ -774,6 +800,19 @@ def test_tokenizer_keeps_abbreviated_titles_and_suffixes() -> None:
         ),
         (
             # ... but not one whose cue verb has a subject that is no speaker.
+            "Minister Sofie Brekke said the plan was sound, while the report warned that it "
+            "was late.",
+            [
+                (
+                    "Sofie Brekke",
+                    REPORTED,
+                    ["Minister Sofie Brekke said the plan was sound"],
+                    "Minister Sofie Brekke said",
+                ),
+            ],
+        ),
+        (
+            # A group of people is a speaker of its own (phrases.group_at).
             "Minister Sofie Brekke said the plan was sound, while critics complained that it "
             "was late.",
             [
@@ -782,6 +821,12 @@ def test_tokenizer_keeps_abbreviated_titles_and_suffixes() -> None:
                     REPORTED,
                     ["Minister Sofie Brekke said the plan was sound"],
                     "Minister Sofie Brekke said",
+                ),
+                (
+                    "critics",
+                    REPORTED,
+                    ["critics complained that it was late."],
+                    "critics complained",
                 ),
             ],
         ),
