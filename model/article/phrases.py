@@ -37,6 +37,7 @@ from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from model.article.lexicon import (
+    DEMONYMS,
     FEMALE_NAMES,
     FEMALE_TITLES,
     GEO,
@@ -359,8 +360,9 @@ _SENTENCE_ENDS = frozenset({".", "!", "?", "”", '"'})
 def group_at(tokens: Sequence[Token], i: int, floor: int = 0) -> Phrase | None:
     """A group of people as a speaker, its noun at ``tokens[i]`` ("residents", "the
     protesters", "Many local farmers", "City officials" opening a sentence): at most two
-    modifiers, after a determiner, a quantifier or the clause start. The name is lower-case,
-    without determiner or quantifier ("local farmers"); "Ministry officials" in mid-sentence
+    modifiers, after a determiner, a quantifier or the clause start. The name has no
+    determiner or quantifier, and a sentence's capital only on a proper adjective ("local
+    farmers", "Russian officials"); "Ministry officials" in mid-sentence
     are the ministry's people and not read here. The phrase starts at ``floor`` or later
     (after a verb: "said local farmers")."""
     if not 0 <= i < len(tokens) or tokens[i].lower not in GROUP_NOUNS:
@@ -382,7 +384,10 @@ def group_at(tokens: Sequence[Token], i: int, floor: int = 0) -> Phrase | None:
         k -= 1
     if k > floor and tokens[k - 1].text[:1].isalnum():
         return None  # mid-clause: "hurt local farmers said" is no subject
-    name = " ".join(t.lower for t in tokens[first : i + 1])
+    words = [t.text for t in tokens[first : i + 1]]
+    if _opens_sentence(tokens, first) and words[0].lower() not in DEMONYMS | GEO.keys():
+        words[0] = words[0].lower()  # "City officials" -> "city officials"; "Russian" stays
+    name = " ".join(words)
     modifiers = frozenset(t.lower for t in tokens[first:i])
     return Phrase(
         tokens[k].start, tokens[i].end, name, "nominal", modifiers=modifiers, org=True, group=True

@@ -95,6 +95,10 @@ def test_quote_cues(text: str, expected: list[object]) -> None:
         ),
         ("City officials said the plan was sound.", [("city officials", "City officials said")]),
         (
+            "Russian officials said the plan was sound.",
+            [("Russian officials", "Russian officials said")],
+        ),
+        (
             # "they" is the group that spoke last; the group is not the ministry named before
             "The Ministry of Energy approved the plan. Protesters said it was theft. "
             "They said it would fail.",
