@@ -133,6 +133,24 @@ def test_speaker_introduced_only_by_role() -> None:
     assert _texts(text, residents.mentions) == ["it"]
 
 
+def test_a_group_of_people_is_a_speaker() -> None:
+    text = (
+        "Mayor Ana Lind said the bypass would take lorries out of the centre, but local "
+        "residents said it would cut the village in two. “It is vandalism,” the protesters said."
+    )
+    residents = speaker_statements(text, "residents", "bypass")
+    # Found by its words in "local residents said" (no entity is named just "residents").
+    assert (residents.found, residents.name) == (True, None)
+    assert _texts(text, residents.statements) == [
+        "local residents said it would cut the village in two."
+    ]
+    assert _texts(text, residents.mentions) == ["it"]
+    protesters = speaker_statements(text, "the protesters", "bypass")
+    assert protesters.name == "protesters"
+    assert _texts(text, protesters.statements) == ["“It is vandalism,” the protesters said."]
+    assert _texts(text, protesters.mentions) == ["It"]
+
+
 def test_target_head() -> None:
     assert target_head("high-speed rail line") == "line"
     assert target_head("closure of the Halden maternity ward") == "closure"
