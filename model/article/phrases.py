@@ -352,19 +352,22 @@ def phrase_before(text: str, tokens: Sequence[Token], i: int) -> Phrase | None:
     return None
 
 
-# Lower-case words before a group noun: "the local residents", "Vellmar city officials".
+# Words before a group noun: "the local residents", "City officials" opening a sentence.
 _MAX_GROUP_MODIFIERS = 2
 _SENTENCE_ENDS = frozenset({".", "!", "?", "”", '"'})
+# A sentence's first word that keeps its capital in a group's name ("Russian officials").
+_PROPER_ADJECTIVES = DEMONYMS | frozenset(GEO)
 
 
 def group_at(tokens: Sequence[Token], i: int, floor: int = 0) -> Phrase | None:
     """A group of people as a speaker, its noun at ``tokens[i]`` ("residents", "the
-    protesters", "Many local farmers", "City officials" opening a sentence): at most two
-    modifiers, after a determiner, a quantifier or the clause start. The name has no
+    protesters", "Many local farmers", "City officials" opening a sentence).
+
+    At most two modifiers, after a determiner, a quantifier or the clause start; the phrase
+    starts at ``floor`` or later (after a verb: "said local farmers"). The name has no
     determiner or quantifier, and a sentence's capital only on a proper adjective ("local
-    farmers", "Russian officials"); "Ministry officials" in mid-sentence
-    are the ministry's people and not read here. The phrase starts at ``floor`` or later
-    (after a verb: "said local farmers")."""
+    farmers", "Russian officials"). "Ministry officials" in mid-sentence are the ministry's
+    people and are not read here."""
     if not 0 <= i < len(tokens) or tokens[i].lower not in GROUP_NOUNS:
         return None
     first = i
@@ -385,7 +388,7 @@ def group_at(tokens: Sequence[Token], i: int, floor: int = 0) -> Phrase | None:
     if k > floor and tokens[k - 1].text[:1].isalnum():
         return None  # mid-clause: "hurt local farmers said" is no subject
     words = [t.text for t in tokens[first : i + 1]]
-    if _opens_sentence(tokens, first) and words[0].lower() not in DEMONYMS | GEO.keys():
+    if _opens_sentence(tokens, first) and words[0].lower() not in _PROPER_ADJECTIVES:
         words[0] = words[0].lower()  # "City officials" -> "city officials"; "Russian" stays
     name = " ".join(words)
     modifiers = frozenset(t.lower for t in tokens[first:i])
@@ -517,10 +520,10 @@ def phrase_after(text: str, tokens: Sequence[Token], i: int) -> Phrase | None:
         return Phrase(tok.start, tok.end, tok.text, "pronoun", gender=PRONOUNS[tok.text.lower()])
     for j in range(i, min(i + 4, len(tokens))):
         group = group_at(tokens, j, floor=i) if tokens[j].lower in GROUP_NOUNS else None
-        if group is not None and group.start == tok.start:
-            # "said local farmers." ("said local farmers in Tarvik" is no group speaker)
-            ends = j + 1 >= len(tokens) or not tokens[j + 1].text[:1].isalnum()
-            return group if ends else None
+        ends = j + 1 >= len(tokens) or not tokens[j + 1].text[:1].isalnum()
+        if group is not None and group.start == tok.start and ends:
+            # "said local farmers." ("said farmers union leader Tom Hale" is Hale, below)
+            return group
     role = role_at(text, tokens, i)
     if role is not None:
         k = token_at(tokens, role.end)

@@ -107,6 +107,11 @@ def test_quote_cues(text: str, expected: list[object]) -> None:
         # Not a group speaker: the object of a clause, or a group described by a place.
         ("The plan will hurt local farmers, the report said.", []),
         ("“It is theft,” said residents of Tarvik.", [(None, None)]),
+        # A group word opening a longer phrase: the name after it speaks.
+        (
+            "“It is theft,” said farmers union leader Tom Hale.",
+            [("Tom Hale", "said farmers union leader Tom Hale")],
+        ),
     ],
 )
 def test_groups_of_people_are_speakers(text: str, expected: list[object]) -> None:
