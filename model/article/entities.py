@@ -92,6 +92,9 @@ class Entity:
     gender: str | None = None
     aliases: list[str] = field(default_factory=list)
     roles: list[str] = field(default_factory=list)
+    # A group of people ("local residents"): an organisation for "they", never the one
+    # that "the company" / "the grid" refers back to.
+    group: bool = False
 
     def add_alias(self, alias: str) -> None:
         """Remember a surface form (first occurrence order, no duplicates)."""
@@ -165,6 +168,7 @@ class EntityRegistry:
                 entity = self._new(" ".join(clean_name(phrase.name)), _kind(phrase))
             else:
                 entity = self._new(_without_determiner(phrase.text), _kind(phrase))
+                entity.group = phrase.group
         self._learn(entity, phrase)
         proxy = entity.kind == "organization" and bool(phrase.titles & SPOKES_TITLES)
         kind = (PROXY if proxy else SPEAKER) if speaker else (role or MENTION)
@@ -245,6 +249,7 @@ class EntityRegistry:
                 for at, entity in recent
                 if pos - at <= _SPEAKER_REACH
                 and entity.kind == "organization"
+                and not entity.group
                 and _org_fits(phrase, entity)
             ]
             # "The spokesman said" after two organisations spoke: the one that spoke

@@ -104,6 +104,15 @@ def test_quote_cues(text: str, expected: list[object]) -> None:
             "They said it would fail.",
             [("protesters", "Protesters said"), ("protesters", "They said")],
         ),
+        (
+            # an institution speaking after a group is not the group (groups are no
+            # organisation that "the grid" / "the company" refers back to)
+            "“It is vandalism,” local residents said. The national grid said it was needed.",
+            [
+                ("local residents", "local residents said"),
+                ("national grid", "The national grid said"),
+            ],
+        ),
         # Not a group speaker: the object of a clause, or a group described by a place.
         ("The plan will hurt local farmers, the report said.", []),
         ("“It is theft,” said residents of Tarvik.", [(None, None)]),
