@@ -113,8 +113,8 @@ def test_quote_cues(text: str, expected: list[object]) -> None:
                 ("national grid", "The national grid said"),
             ],
         ),
-        # Not a group speaker: the object of a clause, or a group described by a place.
-        ("The plan will hurt local farmers, the report said.", []),
+        # Not a group speaker: a group inside a clause, or a group described by a place.
+        ("New taxes on local farmers said to be rising were cut.", []),
         ("“It is theft,” said residents of Tarvik.", [(None, None)]),
         # A group word opening a longer phrase: the name after it speaks.
         (
