@@ -388,8 +388,10 @@ def group_at(tokens: Sequence[Token], i: int, floor: int = 0) -> Phrase | None:
     if k > floor and tokens[k - 1].text[:1].isalnum():
         return None  # mid-clause: "hurt local farmers said" is no subject
     words = [t.text for t in tokens[first : i + 1]]
-    if _opens_sentence(tokens, first) and words[0].lower() not in _PROPER_ADJECTIVES:
-        words[0] = words[0].lower()  # "City officials" -> "city officials"; "Russian" stays
+    if words[0][:1].isupper() and words[0].lower() not in _PROPER_ADJECTIVES:
+        # A capital opening the sentence or clause: "City officials" -> "city officials",
+        # "Courier: Critics say" -> "critics"; "Russian officials" stays.
+        words[0] = words[0].lower()
     name = " ".join(words)
     modifiers = frozenset(t.lower for t in tokens[first:i])
     return Phrase(

@@ -94,6 +94,7 @@ def test_quote_cues(text: str, expected: list[object]) -> None:
             [("residents", "Many residents said")],
         ),
         ("City officials said the plan was sound.", [("city officials", "City officials said")]),
+        ("Courier: Critics say the budget is too big.", [("critics", "Critics say")]),
         (
             "Russian officials said the plan was sound.",
             [("Russian officials", "Russian officials said")],
