@@ -317,7 +317,7 @@ def _jobs(
             spans = inside(asked)
             if not spans:
                 continue
-            shown = unit if inside(unit) else asked
+            shown = unit if asked is unit or inside(unit) else asked
             key = (unit.speaker, group.name)
             job = jobs.setdefault(key, _Job(unit.speaker, group.name, [], [], [], 0, shown.start))
             job.units.append(shown)

@@ -403,6 +403,11 @@ def _opens_sentence(tokens: Sequence[Token], k: int) -> bool:
     return k == 0 or tokens[k - 1].text in _SENTENCE_ENDS
 
 
+def _ends_at(tokens: Sequence[Token], j: int) -> bool:
+    """Whether a phrase ending at ``tokens[j]`` ends there (text end or punctuation)."""
+    return j + 1 >= len(tokens) or not tokens[j + 1].text[:1].isalnum()
+
+
 # A role phrase: at most this many modifiers before the role word ("a senior defence
 # lawyer for") and words after "for"/"of" ("the travel agents' association").
 _MAX_ROLE_MODIFIERS = 3
@@ -521,10 +526,9 @@ def phrase_after(text: str, tokens: Sequence[Token], i: int) -> Phrase | None:
     if tok.text.lower() in PRONOUNS:
         return Phrase(tok.start, tok.end, tok.text, "pronoun", gender=PRONOUNS[tok.text.lower()])
     for j in range(i, min(i + 4, len(tokens))):
-        group = group_at(tokens, j, floor=i) if tokens[j].lower in GROUP_NOUNS else None
-        ends = j + 1 >= len(tokens) or not tokens[j + 1].text[:1].isalnum()
-        if group is not None and group.start == tok.start and ends:
-            # "said local farmers." ("said farmers union leader Tom Hale" is Hale, below)
+        # "said local farmers." ("said farmers union leader Tom Hale" is Hale, below)
+        group = group_at(tokens, j, floor=i)
+        if group is not None and group.start == tok.start and _ends_at(tokens, j):
             return group
     role = role_at(text, tokens, i)
     if role is not None:
