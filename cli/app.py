@@ -16,6 +16,7 @@ import typer
 from cli.export import export
 from cli.predict import analyze, predict
 from cli.report import report_command
+from cli.teacher import record_teacher
 from cli.train import evaluate, train
 from cli.up import up
 from scoring.cli import score
@@ -27,7 +28,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for command in (train, evaluate, predict, analyze, export, up, score):
+for command in (train, evaluate, predict, analyze, export, up, score, record_teacher):
     app.command()(command)
 app.command(name="report")(report_command)
 

@@ -33,6 +33,7 @@ from training.data import (
 from training.datasets import BUNDLED, NAMED_SOURCES, resolve_source
 from training.evaluate import evaluate_model
 from training.registry import git_commit, register
+from training.soft_labels import teacher_probabilities, write_soft_labels
 from training.trainer import Trainer
 
 # Dev queries used to verify an ONNX export against torch (training.export_onnx).
@@ -171,23 +172,7 @@ def run_training(
     started = time.perf_counter()
     options = DataOptions.from_dict(run.data)
     fingerprints: dict[str, Any] = {}
-    train_examples: list[StanceExample] = []
-    fixed = run.model.labels if run.fixed_labels else None
-    for source in options.train:
-        report = options.load(source, fixed)
-        log(report.summary())
-        fingerprints[f"train:{source}"] = _fingerprint(report)
-        train_examples.extend(report.examples)
-    # The label set: as fixed by --labels / [model].labels, else the labels present in the
-    # training data (binary data gives a binary model).
-    present = [e.label for e in train_examples]
-    try:
-        labels = fixed or label_set(present)
-    except LabelError as err:
-        raise DataError(str(err)) from None
-    unseen = [lab for lab in labels if lab not in set(present)]
-    if unseen:
-        log(f"warning: label(s) {unseen} have no training examples")
+    train_examples, labels = _load_training(run, options, fingerprints, log)
     config = run.model.replace(labels=labels)
     holdout = holdout_fraction(options.dev)
     dev_pairs: list[tuple[StanceQuery, int]] = []
@@ -271,6 +256,41 @@ def run_training(
     )
     tag = register(classifier, metadata) if do_register else None
     return TrainOutcome(output_dir=out, tag=tag, metadata=metadata)
+
+
+def _load_training(
+    run: RunConfig, options: DataOptions, fingerprints: dict[str, Any], log: Any
+) -> tuple[list[StanceExample], tuple[str, ...]]:
+    """Every example of the training sources (before any holdout) and the label set."""
+    examples: list[StanceExample] = []
+    fixed = run.model.labels if run.fixed_labels else None
+    for source in options.train:
+        report = options.load(source, fixed)
+        log(report.summary())
+        fingerprints[f"train:{source}"] = _fingerprint(report)
+        examples.extend(report.examples)
+    # The label set: as fixed by --labels / [model].labels, else the labels present in the
+    # training data (binary data gives a binary model).
+    present = [e.label for e in examples]
+    try:
+        labels = fixed or label_set(present)
+    except LabelError as err:
+        raise DataError(str(err)) from None
+    unseen = [lab for lab in labels if lab not in set(present)]
+    if unseen:
+        log(f"warning: label(s) {unseen} have no training examples")
+    return examples, labels
+
+
+def record_teacher(run: RunConfig, teachers: list[str], out: str | Path, log: Any = print) -> int:
+    """Write the teachers' soft labels on every query of ``run``'s training sources (held-out
+    texts included: a student with another holdout may train on them) to ``out``, for
+    ``[training].teachers``; returns the number of queries written."""
+    options = DataOptions.from_dict(run.data)
+    examples, labels = _load_training(run, options, {}, log)
+    pairs = labelled_pairs(examples, labels, options, "training data")
+    soft, _ = teacher_probabilities(teachers, pairs, labels)
+    return write_soft_labels(Path(out), [q for q, _ in pairs], soft, labels, teachers)
 
 
 def _fingerprint(report: LoadReport) -> dict[str, Any]:

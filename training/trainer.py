@@ -22,8 +22,9 @@ from model.classifier import StanceClassifier
 from model.config import StanceConfig
 from model.encoding import EncodedWindow
 from model.types import StanceQuery
-from training.args import ArgsError, TrainingArgs
+from training.args import TrainingArgs
 from training.metrics import classification_metrics, fit_temperature
+from training.soft_labels import teacher_probabilities
 
 # Windows of one long training example used at most (a whole article costs many windows).
 MAX_TRAIN_WINDOWS = 4
@@ -120,33 +121,27 @@ class Trainer:
         ]
 
     def teacher_probabilities(self) -> np.ndarray | None:
-        """(N train queries, K) mean calibrated probabilities of ``args.teachers``, in the
-        student's label order; None without teachers.
+        """(N train queries, K) mean calibrated probabilities of ``args.teachers`` (models
+        or recorded soft-label files, training/soft_labels.py), in the student's label
+        order; None without teachers.
 
         Raises:
             ArgsError: a teacher's labels differ from the student's (soft labels would be
-                read in the wrong order).
+                read in the wrong order), or a recorded teacher's file is unusable.
         """
         if not self.args.teachers:
             return None
-        from model.store import resolve_model
-
-        queries = [q for q, _ in self.train_data]
-        total = np.zeros((len(queries), self.config.num_labels), dtype=np.float64)
-        for spec in self.args.teachers:
-            teacher = StanceClassifier.load(resolve_model(spec)[0])
-            if tuple(teacher.labels) != tuple(self.config.labels):
-                raise ArgsError(
-                    f"teacher {spec} has labels {list(teacher.labels)} but the model being "
-                    f"trained has {list(self.config.labels)}; use teachers with the same labels"
-                )
-            predictions = teacher.predict(queries)
-            total += np.array(
-                [[p.probabilities[lab] for lab in self.config.labels] for p in predictions]
+        soft, missing = teacher_probabilities(
+            self.args.teachers, self.train_data, self.config.labels
+        )
+        if missing:
+            print(
+                f"teachers: {missing} of {len(self.train_data) * len(self.args.teachers)} "
+                "(query, recorded teacher) pairs not recorded; those learn from the gold label"
             )
         # Loading a teacher for inference may change torch's process-wide thread count.
         torch.set_num_threads(self.args.num_threads or default_num_threads())
-        return total / len(self.args.teachers)
+        return soft
 
     def _batches(
         self, items: Sequence[tuple[EncodedWindow, int]], rng: random.Random
