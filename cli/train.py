@@ -75,8 +75,9 @@ def train(
         list[str] | None,
         typer.Option(
             "--teacher",
-            help="model folder or store tag whose probabilities are soft labels (distillation); "
-            "repeatable: the teachers' mean is used",
+            help="model folder, store tag or recorded soft-label file (.jsonl, from `stance "
+            "record-teacher`) whose probabilities are soft labels (distillation); repeatable: "
+            "the teachers' mean is used",
         ),
     ] = None,
     distill_weight: Annotated[

@@ -36,10 +36,11 @@ class TrainingArgs:
     trained model's ONNX backends (fp32 and int8, verified against torch) into the saved
     folder and the store entry.
 
-    Distillation: ``teachers`` (model folders or store tags with the same labels) answer
-    every training query first; the loss is then ``(1 - distill_weight)`` x cross-entropy
-    with the gold label plus ``distill_weight`` x cross-entropy with the teachers' mean
-    calibrated probabilities (soft labels carry how sure the teachers were).
+    Distillation: ``teachers`` (model folders, store tags, or soft-label files recorded from
+    them, see training/soft_labels.py; all with the same labels) answer every training
+    query first; the loss is then ``(1 - distill_weight)`` x cross-entropy with the gold
+    label plus ``distill_weight`` x cross-entropy with the teachers' mean calibrated
+    probabilities (soft labels carry how sure the teachers were).
     """
 
     epochs: float = 3.0
