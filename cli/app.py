@@ -26,6 +26,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Help texts name config tables ("[training]"): print them, not read them as markup.
+    rich_markup_mode=None,
 )
 
 for command in (train, evaluate, predict, analyze, export, up, score, record_teacher):

@@ -20,7 +20,10 @@ def record_teacher(
     ],
     out: Annotated[Path, typer.Option(help="soft-label file to write (.jsonl)")],
     config: Annotated[
-        Path | None, typer.Option(help="TOML config whose [data].train queries are answered")
+        Path | None,
+        typer.Option(
+            help="TOML config whose [data].train queries are answered (default: the preset)"
+        ),
     ] = None,
     newsmtsc_dir: Annotated[
         str | None, typer.Option(help="folder with NewsMTSC train.jsonl/dev_*.jsonl")
@@ -28,9 +31,9 @@ def record_teacher(
 ) -> None:
     """Record the teachers' calibrated probabilities on the training queries of a config.
 
-    A student then learns from the file with `[training].teachers = ["path/to/file.jsonl"]`
-    (or "recorded:NAME" for training/teachers/NAME.jsonl) without the teacher model. The
-    file holds digests of the queries, not their text. Prints the number of queries written.
+    A student then learns from the file without the teacher model: --teacher FILE.jsonl, or
+    [training].teachers = ["recorded:NAME"] for training/teachers/NAME.jsonl. The file
+    holds digests of the queries, not their text. Prints the number of queries written.
     """
     from training.args import load_run_config
     from training.pipeline import record_teacher as record

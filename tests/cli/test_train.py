@@ -318,3 +318,12 @@ def test_train_label_options_are_validated(tmp_path, option, value, message):
     result = _train(_binary(tmp_path / "d.jsonl"), tmp_path / "run", option, value)
     assert result.exit_code == 2
     assert result.stderr == message
+
+
+def test_help_prints_config_table_names_as_written():
+    """Help texts name TOML tables; rich markup used to swallow "[model]" and the like."""
+    result = runner.invoke(app, ["train", "--help"])
+    assert result.exit_code == 0, result.output
+    assert "TOML config ([model], [training], [data])" in result.stdout
+    result = runner.invoke(app, ["record-teacher", "--help"])
+    assert '[training].teachers = ["recorded:NAME"]' in result.stdout
