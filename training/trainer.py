@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import math
 import random
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -137,7 +138,8 @@ class Trainer:
         if missing:
             print(
                 f"teachers: {missing} of {len(self.train_data) * len(self.args.teachers)} "
-                "(query, recorded teacher) pairs not recorded; those learn from the gold label"
+                "(query, recorded teacher) pairs not recorded; those learn from the gold label",
+                file=sys.stderr,
             )
         # Loading a teacher for inference may change torch's process-wide thread count.
         torch.set_num_threads(self.args.num_threads or default_num_threads())

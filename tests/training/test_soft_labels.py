@@ -115,7 +115,7 @@ def test_a_missing_file_says_how_to_make_one(tmp_path):
     )
 
 
-def test_queries_the_file_does_not_cover_learn_from_their_gold_label(tmp_path, tiny_pairs):
+def test_queries_the_file_does_not_cover_learn_from_their_gold_label(tmp_path, tiny_pairs, capsys):
     covered = tiny_pairs[:4]
     recorded = np.full((4, 3), 1 / 3)
     path = tmp_path / "t.jsonl"
@@ -124,6 +124,16 @@ def test_queries_the_file_does_not_cover_learn_from_their_gold_label(tmp_path, t
     assert missing == len(tiny_pairs) - 4
     assert soft[:4].tolist() == [[0.3333] * 3] * 4
     assert soft[4:].tolist() == np.eye(3)[[y for _, y in tiny_pairs[4:]]].tolist()
+
+    args = TrainingArgs(teachers=(str(path),))
+    trainer_soft = Trainer(StanceConfig(max_length=64), args, tiny_pairs).teacher_probabilities()
+    assert trainer_soft is not None and trainer_soft.tolist() == soft.tolist()
+    captured = capsys.readouterr()
+    assert captured.out == ""  # stdout stays for the command's result (`stance train`: the tag)
+    assert captured.err == (
+        f"teachers: {len(tiny_pairs) - 4} of {len(tiny_pairs)} (query, recorded teacher) pairs "
+        "not recorded; those learn from the gold label\n"
+    )
 
 
 def test_a_recorded_teacher_matches_the_model_it_was_recorded_from(
