@@ -113,7 +113,7 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     "epochs-4": {"training": {"epochs": 4}},
     "lr-3e-5": {"training": {"learning_rate": 3e-5}},
     # One epoch, for the base-size encoder below: three epochs of mpnet take over 2 hours on
-    # these 2 CPU cores, one takes under one. "epochs-1" is MiniLM's same-budget baseline.
+    # these 2 CPU cores, one takes under one. "epochs-1" is MiniLM trained for the same one epoch.
     "epochs-1": {"training": {"epochs": 1}},
     "quality-epochs-1": {
         "model": {"base_model": "all-mpnet-base-v2"},
