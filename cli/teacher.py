@@ -37,10 +37,11 @@ def record_teacher(
     """
     from training.args import load_run_config
     from training.pipeline import record_teacher as record
+    from training.soft_labels import SUFFIX
 
     quiet_transformers()
-    if out.suffix != ".jsonl":
-        fail(ValueError(f"--out {out}: a soft-label file must end in .jsonl"))
+    if out.suffix != SUFFIX:
+        fail(ValueError(f"--out {out}: a soft-label file must end in {SUFFIX}"))
         return
     try:
         run = load_run_config(config or DEFAULT_CONFIG, {"data": {"newsmtsc_dir": newsmtsc_dir}})

@@ -32,6 +32,7 @@ FORMAT = "stance-soft-labels"
 VERSION = 1
 # "recorded:NAME" in [training].teachers names RECORDED_DIR / f"{NAME}.jsonl".
 RECORDED_PREFIX = "recorded:"
+SUFFIX = ".jsonl"  # a teacher spec ending in it is a soft-label file, not a model
 RECORDED_DIR = Path(__file__).resolve().parent / "teachers"
 # 80 bits of SHA-256: a collision among a few million queries has odds near 1e-12.
 KEY_HEX = 20
@@ -49,8 +50,8 @@ def recorded_path(spec: str) -> Path | None:
     """The soft-label file ``spec`` names ("recorded:NAME" or a path ending in .jsonl);
     None when ``spec`` names a model (a folder or a store tag)."""
     if spec.startswith(RECORDED_PREFIX):
-        return RECORDED_DIR / f"{spec[len(RECORDED_PREFIX) :]}.jsonl"
-    if spec.endswith(".jsonl"):
+        return RECORDED_DIR / f"{spec[len(RECORDED_PREFIX) :]}{SUFFIX}"
+    if spec.endswith(SUFFIX):
         return Path(spec).expanduser()
     return None
 
@@ -84,8 +85,9 @@ def read_soft_labels(path: Path, labels: Sequence[str]) -> dict[str, np.ndarray]
     """key -> (K,) probabilities in ``labels`` order.
 
     Raises:
-        ArgsError: the file is missing, not a soft-label file, of another version, or
-            recorded for other labels; the message says which and how to fix it.
+        ArgsError: the file is missing, not a soft-label file, of another version,
+            recorded for other labels, or has a bad row; the message says which and how to
+            fix it.
     """
     if not path.is_file():
         raise ArgsError(f"teacher file {path} not found; record one with `stance record-teacher`")
